@@ -1,0 +1,41 @@
+# Every target sets up .venv itself, so a fresh clone needs only `make test` or `make demo`.
+PYTHON ?= python3
+TORCH ?= torch==2.13.0
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test test-slow demo lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch first, from the pinned build: a bare `torch` could pull a multi-GB CUDA build
+	$(BIN)/pip install -q "$(TORCH)"
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+test-slow: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m slow
+
+demo: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/demo.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check src scripts tests
+	$(BIN)/ruff format --check src scripts tests
+
+format: $(STAMP)
+	$(BIN)/ruff format src scripts tests
+	$(BIN)/ruff check --fix src scripts tests
+
+bench: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

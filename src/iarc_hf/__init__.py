@@ -1,0 +1,40 @@
+"""iarc-hf: the IARC task-switching benchmark and its model family, the Hugging Face way.
+
+`import iarc_hf` registers the dataset name "iarc" with `datasets` and the model type
+"iarc" with `transformers`' Auto classes.
+"""
+
+import warnings
+
+from transformers import AutoConfig, AutoModel
+
+from iarc_hf.builder import IARC, load_iarc, register_with_datasets
+from iarc_hf.configuration_iarc import IARCConfig
+from iarc_hf.generator import generate, generate_split, stream_batch
+from iarc_hf.metrics import compute_metrics, oracle_metrics
+from iarc_hf.modeling_iarc import IARCModel
+from iarc_hf.oracle import oracle_predict
+from iarc_hf.tasks import IARCTask
+
+AutoConfig.register("iarc", IARCConfig)
+AutoModel.register(IARCConfig, IARCModel)
+
+try:
+    register_with_datasets()
+except RuntimeError as error:  # a future datasets release: everything else still works
+    warnings.warn(str(error), stacklevel=2)
+
+__all__ = [
+    "IARC",
+    "IARCConfig",
+    "IARCModel",
+    "IARCTask",
+    "compute_metrics",
+    "generate",
+    "generate_split",
+    "load_iarc",
+    "oracle_metrics",
+    "oracle_predict",
+    "stream_batch",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,191 @@
+"""The IARC task: its configuration (`IARCTask`) and the rules that make a stream.
+
+A stream is a sequence of symbols 0..N-1; some positions carry a control token on a
+separate control tape. The control seen with x_t decides how x_{t+1} is made:
+
+    I        7^I 8 9 10 11               x_{t+1} = x_t + k           (k = 1 after I)
+    I + C    7^I 8 9^C 11 13^C 0 3       C raises k by one
+    A        2 5^A 7 12 3 15             x_{t+1} = x_t + x_{t-1}
+    R        4 9 1 6^R 1 9 4             x_{anchor+j} = x_{anchor-j}
+    R + C    4 9 1 6^R 1 9^C 1 6 1       C moves the mirror to its own position
+
+(all sums mod N; examples with N = 16). `run_rules` is the short, readable reference of
+these rules; `iarc_hf.generator` is the fast vectorised version tested against it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+CONTROL_LETTERS = "IARC"
+# Task ids in the `task_ids` field; C is not a task, it modifies the current one.
+TASKS = "IAR"
+TASK_IDS = {letter: i for i, letter in enumerate(TASKS)}
+ENCODINGS = ("tape", "inline")
+EMBEDDING_WIDTH = 20  # default N = 20 - n_controls keeps the one-hot width at 20 (the paper's d)
+PUBLISHED_CONFIGS = ("IARC", "IAR", "IA", "IR")
+
+
+@dataclass(frozen=True)
+class IARCTask:
+    """One IARC configuration: which controls, how many symbols, gaps and window length.
+
+    >>> IARCTask("IARC").n_symbols
+    16
+    >>> IARCTask("IA", context_length=32).name
+    'IA-L32'
+    """
+
+    controls: str = "IARC"
+    n_symbols: int | None = None  # default 20 - n_controls
+    min_gap: int = 1
+    max_gap: int = 9
+    context_length: int = 24
+    encoding: str = "tape"
+
+    def __post_init__(self):
+        _validate_controls(self.controls)
+        if self.n_symbols is None:
+            object.__setattr__(self, "n_symbols", EMBEDDING_WIDTH - len(self.controls))
+        _require_int("n_symbols", self.n_symbols, minimum=2)
+        _require_int("min_gap", self.min_gap, minimum=1)
+        _require_int("max_gap", self.max_gap, minimum=1)
+        if self.min_gap > self.max_gap:
+            raise ValueError(
+                f"min_gap must be <= max_gap, got min_gap={self.min_gap} > max_gap={self.max_gap}"
+            )
+        _require_int("context_length", self.context_length, minimum=2)
+        if self.encoding not in ENCODINGS:
+            raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
+
+    # --- derived sizes -------------------------------------------------------------
+    @property
+    def n_controls(self) -> int:
+        return len(self.controls)
+
+    @property
+    def prefix_length(self) -> int:
+        """Random symbols x_0..x_P before the first control (P = max_gap, so R never underflows)."""
+        return self.max_gap + 1
+
+    @property
+    def warmup_length(self) -> int:
+        return 4 * self.max_gap
+
+    @property
+    def window_start(self) -> int:
+        """Stream position of a window's first symbol."""
+        return self.prefix_length + self.warmup_length
+
+    @property
+    def stream_length(self) -> int:
+        """Symbols generated per window: prefix, warm-up, window and the last label."""
+        return self.window_start + self.context_length + 1
+
+    @property
+    def vocab_size(self) -> int:
+        """Token ids a model reads: symbols, plus the control ids in the inline encoding."""
+        return self.n_symbols + (self.n_controls if self.encoding == "inline" else 0)
+
+    @property
+    def is_default(self) -> bool:
+        return self == IARCTask(self.controls, encoding=self.encoding)
+
+    @property
+    def name(self) -> str:
+        """The controls plus every knob that differs from its default, e.g. `IARC-N32-gap1-5`."""
+        parts = [self.controls]
+        if self.n_symbols != EMBEDDING_WIDTH - self.n_controls:
+            parts.append(f"N{self.n_symbols}")
+        if (self.min_gap, self.max_gap) != (1, 9):
+            parts.append(f"gap{self.min_gap}-{self.max_gap}")
+        if self.context_length != 24:
+            parts.append(f"L{self.context_length}")
+        if self.encoding != "tape":
+            parts.append(self.encoding)
+        return "-".join(parts)
+
+    def control_id(self, letter: str) -> int:
+        """The `control_ids` value of a control letter (0 means no control)."""
+        return 1 + self.controls.index(letter)
+
+    def replace(self, **changes) -> IARCTask:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def knobs(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _validate_controls(controls) -> None:
+    allowed = f"letters of {CONTROL_LETTERS!r} in that order, at least one of I, A, R"
+    if not isinstance(controls, str) or not controls:
+        raise ValueError(f"controls must be a non-empty string of {allowed}, got {controls!r}")
+    for letter in controls:
+        if letter not in CONTROL_LETTERS:
+            raise ValueError(
+                f"controls: unknown control {letter!r} in {controls!r}; allowed: {allowed}"
+            )
+    if len(set(controls)) != len(controls):
+        raise ValueError(f"controls: repeated control letter in {controls!r}; allowed: {allowed}")
+    if list(controls) != sorted(controls, key=CONTROL_LETTERS.index):
+        raise ValueError(f"controls must be written in the order I, A, R, C, got {controls!r}")
+    if controls == "C":
+        raise ValueError(f"controls: 'C' alone has no task to modify; allowed: {allowed}")
+
+
+def _require_int(field: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{field} must be an integer >= {minimum}, got {value!r}")
+
+
+def run_rules(
+    prefix: list[int], tape: list[str | None], n_symbols: int
+) -> tuple[list[int], list[int], list[int]]:
+    """The rules, one stream at a time: the reference the fast generator is tested against.
+
+    `prefix` holds x_0..x_s, `tape[t]` the control letter at position t (None for none).
+    Controls update the state first, then x_{t+1} is made, for every t with t + 1 > s.
+    Returns the stream x_0..x_T (T = len(tape)), and for each t < T the task that made
+    x_{t+1} (`task_ids`, -1 where x_{t+1} was given) and the number of C tokens since
+    the last I / A / R (`context_steps`).
+
+    >>> run_rules([7], ["I", None, "C", None, "C", None, None], 16)[0]
+    [7, 8, 9, 11, 13, 0, 3, 6]
+    """
+    x = list(prefix)
+    task, k, anchor, context_steps = None, 0, 0, 0
+    task_ids, steps = [], []
+    for t, control in enumerate(tape):
+        if control == "I":
+            task, k, context_steps = "I", 1, 0
+        elif control == "A":
+            task, context_steps = "A", 0
+        elif control == "R":
+            task, anchor, context_steps = "R", t, 0
+        elif control == "C":
+            context_steps += 1
+            if task == "I":
+                k += 1
+            elif task == "R":
+                anchor = t  # the copy restarts, mirrored around this position
+        if t + 1 < len(x):  # x_{t+1} is part of the given prefix
+            task_ids.append(-1)
+            steps.append(0)
+            continue
+        if task is None:
+            raise ValueError(f"no control on or before position {t}: x_{t + 1} has no rule")
+        if task == "I":
+            nxt = (x[t] + k) % n_symbols
+        elif task == "A":
+            nxt = (x[t] + x[t - 1]) % n_symbols
+        else:
+            nxt = x[2 * anchor - (t + 1)]
+        x.append(nxt)
+        task_ids.append(TASK_IDS[task])
+        steps.append(context_steps)
+    return x, task_ids, steps
