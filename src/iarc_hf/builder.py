@@ -95,7 +95,11 @@ class IARC(datasets.GeneratorBasedBuilder):
             size = self.config.split_size(split)
             if isinstance(size, bool) or not isinstance(size, int) or size < 0:
                 raise ValueError(f"{split}_size must be an integer >= 0, got {size!r}")
-        if isinstance(self.config.seed, bool) or not isinstance(self.config.seed, int) or self.config.seed < 0:
+        if (
+            isinstance(self.config.seed, bool)
+            or not isinstance(self.config.seed, int)
+            or self.config.seed < 0
+        ):
             raise ValueError(f"seed must be an integer >= 0, got {self.config.seed!r}")
         return datasets.DatasetInfo(
             description=f"IARC task switching, controls {task.controls}, N={task.n_symbols}",
@@ -146,7 +150,13 @@ def _module_hash() -> str:
     import iarc_hf.tasks
 
     # the cache must change whenever the code that makes the bytes changes
-    modules = (iarc_hf.tasks, iarc_hf.state, iarc_hf.generator, iarc_hf.oracle, inspect.getmodule(IARC))
+    modules = (
+        iarc_hf.tasks,
+        iarc_hf.state,
+        iarc_hf.generator,
+        iarc_hf.oracle,
+        inspect.getmodule(IARC),
+    )
     return sha256("".join(inspect.getsource(m) for m in modules).encode()).hexdigest()
 
 

@@ -142,9 +142,12 @@ def chunk_seed(seed: int, split: str, chunk: int) -> np.random.SeedSequence:
 
 
 def iter_split(task: IARCTask, split: str, n: int, seed: int):
-    """A split as chunks of windows; the same (task, seed, split, n) gives the same bytes."""
+    """A split as chunks of windows; the same (task, seed, split) gives the same bytes, and a
+    smaller split is the start of a larger one."""
     for chunk, start in enumerate(range(0, n, CHUNK_SIZE)):
-        yield generate(task, min(CHUNK_SIZE, n - start), chunk_seed(seed, split, chunk))
+        # always a whole chunk, cut: window i is the same whatever the split's size
+        windows = generate(task, CHUNK_SIZE, chunk_seed(seed, split, chunk))
+        yield {key: value[: n - start] for key, value in windows.items()}
 
 
 def generate_split(task: IARCTask, split: str, n: int, seed: int) -> dict[str, np.ndarray]:

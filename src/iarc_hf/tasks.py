@@ -189,3 +189,25 @@ def run_rules(
         task_ids.append(TASK_IDS[task])
         steps.append(context_steps)
     return x, task_ids, steps
+
+
+def format_window(task: IARCTask, input_ids, control_ids, task_ids=None) -> str:
+    """A tape window in the spec's notation, e.g. `7^I 8 9^C 11`; with `task_ids`, a second
+    line names the task that makes each next symbol.
+
+    >>> format_window(IARCTask(), [7, 8, 9, 11], [1, 0, 4, 0])
+    '7^I 8 9^C 11'
+    """
+    cells = [
+        f"{int(x)}^{task.controls[int(c) - 1]}" if c else str(int(x))
+        for x, c in zip(input_ids, control_ids, strict=True)
+    ]
+    line = " ".join(cells)
+    if task_ids is None:
+        return line
+    names = [TASKS[int(i)] if i >= 0 else "?" for i in task_ids]
+    return (
+        line
+        + "\n"
+        + " ".join(name.rjust(len(cell)) for name, cell in zip(names, cells, strict=True))
+    )

@@ -1,0 +1,66 @@
+"""Write the IARC dataset repository: parquet per config and split, and its README.md card.
+
+    python scripts/build_dataset.py                                  # dataset_builders/iarc
+    python scripts/build_dataset.py --configs IA IR --test_size 2000
+    python scripts/build_dataset.py --push_to_hub user/iarc          # then push every config
+
+Afterwards `load_dataset("dataset_builders/iarc", "IARC")` works without this package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from iarc_hf.dataset_repo import build_dataset_repo, push_dataset_repo
+from iarc_hf.tasks import PUBLISHED_CONFIGS
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--output_dir", default="dataset_builders/iarc")
+    parser.add_argument("--configs", nargs="+", default=list(PUBLISHED_CONFIGS))
+    parser.add_argument("--train_size", type=int, default=100_000)
+    parser.add_argument("--validation_size", type=int, default=10_000)
+    parser.add_argument("--test_size", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--repo_id", default="iarc-hf/iarc", help="the Hub id the card's examples name"
+    )
+    parser.add_argument(
+        "--push_to_hub", metavar="REPO_ID", help="push every config and the card here"
+    )
+    parser.add_argument(
+        "--private", action="store_true", help="create the Hub repository as private"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    command = "python scripts/build_dataset.py " + shlex.join(
+        sys.argv[1:] if argv is None else argv
+    )
+    repo, _ = build_dataset_repo(
+        args.output_dir,
+        configs=args.configs,
+        sizes={
+            "train": args.train_size,
+            "validation": args.validation_size,
+            "test": args.test_size,
+        },
+        seed=args.seed,
+        repo_id=args.push_to_hub or args.repo_id,
+        command=command.strip(),
+    )
+    print(f"wrote {repo}")
+    if args.push_to_hub:
+        url = push_dataset_repo(repo, args.push_to_hub, configs=args.configs, private=args.private)
+        print(f"pushed to {url}")
+
+
+if __name__ == "__main__":
+    main()
