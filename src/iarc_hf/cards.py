@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from huggingface_hub import DatasetCard, DatasetCardData
+from huggingface_hub import DatasetCard, DatasetCardData, EvalResult, ModelCard, ModelCardData
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "model_cards"
 
@@ -95,4 +95,117 @@ def dataset_card(
         test_size=f"{test_size:,}",
         command=command,
         citation=CITATION,
+    )
+
+
+# Only what the project's docs state about each paper; no guessed titles.
+CITATIONS = {
+    "expressive": """@misc{gros2024expressive,
+  author = {Gros, Claudius},
+  note   = {Expressive attention, arXiv:2407.18601},
+  year   = {2024}
+}""",
+    "cog": """@misc{lv2024cog,
+  title  = {More Expressive Attention with Negative Weights},
+  author = {Lv, Ang and others},
+  note   = {arXiv:2411.07176},
+  year   = {2024}
+}""",
+    "pre_projection": """@misc{shinde2026,
+  author = {Shinde},
+  note   = {Pre-projection and content skip, arXiv:2604.10791},
+  year   = {2026}
+}""",
+}
+
+
+def describe_architecture(config) -> tuple[str, str]:
+    """A short name and a one-line description of a model config."""
+    if config.architecture == "transformer":
+        name = "cisformer" if config.position_wise else "transformer"
+        attention = {"dpa": "dot-product", "expressive": "expressive", "cog": "cog (signed)"}[
+            config.attention
+        ]
+        extras = [x for x in ("pre_projection", "content_skip") if getattr(config, x)]
+        line = (
+            f"{config.num_hidden_layers} pre-norm layers, {config.num_attention_heads} heads, "
+            f"width {config.hidden_size}, {attention} attention, {config.positions} positions"
+            + (
+                ", position-wise weights (one copy per position)"
+                if config.position_wise
+                else ", shared weights"
+            )
+            + (f", {' + '.join(extras)}" if extras else "")
+        )
+        return f"{name} with {attention} attention", line
+    if config.architecture == "mlp":
+        return "causal MLP", f"{config.num_hidden_layers} causal dense layers over the window"
+    return "LSTM", f"{config.num_hidden_layers} layers, hidden size {config.lstm_hidden_size}"
+
+
+def model_card(
+    *, config, run: dict, metrics: dict, repo_id: str, dataset_repo_id: str, command: str
+) -> ModelCard:
+    """README.md of a trained checkpoint: what it is, how it was trained, results vs the oracle.
+
+    `run` holds the training facts (preset, params, steps, optimizer, ...), `metrics` the
+    test metrics with their `oracle_*` twins.
+    """
+    from iarc_hf.builder import CITATION
+    from iarc_hf.metrics import METRIC_NAMES
+
+    description, line = describe_architecture(config)
+    eval_results = [
+        EvalResult(
+            task_type="text-generation",
+            task_name="IARC next-symbol prediction",
+            dataset_type=dataset_repo_id,
+            dataset_name="IARC",
+            dataset_config=run["dataset_config"],
+            dataset_split="test",
+            metric_type="accuracy",
+            metric_name=name,
+            metric_value=round(metrics[name], 4),
+        )
+        for name in METRIC_NAMES
+        if not math.isnan(metrics[name])
+    ]
+    card_data = ModelCardData(
+        library_name="transformers",
+        license="apache-2.0",
+        tags=["iarc", "task-switching", config.architecture, run["preset"] or "custom"],
+        datasets=[dataset_repo_id],
+        metrics=["accuracy"],
+        model_name=repo_id,
+        eval_results=eval_results,
+    )
+    random = 1 / config.n_symbols
+    results = [
+        {
+            "name": f"`{name}`",
+            "model": _cell(metrics[name]),
+            "oracle": _cell(metrics[f"oracle_{name}"]),
+            "random": f"{random:.4f}",
+        }
+        for name in METRIC_NAMES
+    ]
+    citations = [CITATION]
+    if getattr(config, "attention", None) in CITATIONS:
+        citations.append(CITATIONS[config.attention])
+    if getattr(config, "pre_projection", False) or getattr(config, "content_skip", False):
+        citations.append(CITATIONS["pre_projection"])
+    return ModelCard.from_template(
+        card_data,
+        template_path=str(template_path("model_card.md")),
+        description=description,
+        architecture_line=line,
+        repo_id=repo_id,
+        model_name=f"{run['preset'] or description} on IARC {run['dataset_config']}",
+        results=results,
+        citations=citations,
+        command=command,
+        n_symbols=config.n_symbols,
+        n_controls=config.n_controls,
+        context_length=config.context_length,
+        **run,
     )

@@ -32,3 +32,32 @@ def hub_errors(repo_id: str, folder: Path):
             f"The local folder {folder} is intact; push it later with "
             f"`python scripts/push_to_hub.py {folder} {repo_id}`."
         ) from error
+
+
+def publishable_files(folder) -> list[str]:
+    """The final model folder's files: everything but checkpoints and half-written files."""
+    folder = Path(folder)
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def push_model_folder(folder, repo_id: str, private: bool = False) -> str:
+    """`create_repo` + `upload_folder` of exactly `publishable_files(folder)`."""
+    from huggingface_hub import HfApi
+
+    folder = Path(folder)
+    files = publishable_files(folder)
+    if "config.json" not in files or not any(f.endswith(".safetensors") for f in files):
+        raise HubPushError(
+            f"{folder} holds no saved model (config.json and *.safetensors); nothing pushed"
+        )
+    require_token(repo_id)
+    api = HfApi()
+    with hub_errors(repo_id, folder):
+        url = api.create_repo(repo_id, private=private, exist_ok=True)
+        api.upload_folder(
+            repo_id=repo_id,
+            folder_path=str(folder),
+            allow_patterns=files,
+            commit_message=f"Upload {folder.name}: weights, code, card and results",
+        )
+    return str(url)

@@ -1,0 +1,63 @@
+"""Evaluate a model on IARC windows: the spec's metrics beside the oracle's."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from iarc_hf.metrics import compute_metrics, oracle_metrics
+from iarc_hf.tasks import IARCTask
+
+MODEL_INPUTS = ("input_ids", "control_ids", "labels")
+
+
+def to_tensors(batch: dict, device, keys=MODEL_INPUTS) -> dict[str, torch.Tensor]:
+    return {
+        key: torch.as_tensor(np.asarray(batch[key]), dtype=torch.long, device=device)
+        for key in keys
+    }
+
+
+@torch.no_grad()
+def predict(model, batch: dict, batch_size: int = 1000) -> np.ndarray:
+    """Argmax predictions (n, L) of `model` for the windows in `batch`."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    predictions = []
+    n = len(batch["input_ids"])
+    for start in range(0, n, batch_size):
+        part = {
+            key: np.asarray(batch[key])[start : start + batch_size]
+            for key in ("input_ids", "control_ids")
+        }
+        logits = model(**to_tensors(part, device, keys=("input_ids", "control_ids"))).logits
+        predictions.append(logits.argmax(-1).cpu().numpy())
+    model.train(was_training)
+    return np.concatenate(predictions)
+
+
+def evaluate_model(
+    model, task: IARCTask, batch: dict, batch_size: int = 1000, oracle: bool = True
+) -> dict:
+    """Every metric of the spec for `model` on `batch`, and the oracle's as `oracle_*`."""
+    metrics = compute_metrics(predict(model, batch, batch_size), batch)
+    if oracle:
+        metrics.update(oracle_metrics(task, batch))
+    return metrics
+
+
+def check_model_reads_task(config, task: IARCTask) -> None:
+    """Raise ValueError when a model cannot read `task`'s windows."""
+    expected = {
+        "n_symbols": task.n_symbols,
+        "n_controls": task.n_controls,
+        "context_length": task.context_length,
+        "encoding": task.encoding,
+    }
+    for name, value in expected.items():
+        if getattr(config, name) != value:
+            raise ValueError(
+                f"the model has {name}={getattr(config, name)!r}, but dataset config "
+                f"{task.name} needs {value!r}"
+            )

@@ -1,0 +1,45 @@
+"""Training curves as PNG (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def read_jsonl(path) -> list[dict]:
+    path = Path(path)
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def plot_training_curve(records: list[dict], png, title: str, oracle: float | None = None) -> Path:
+    """Loss (left) and validation accuracy (right) against training windows."""
+    train = [r for r in records if "loss" in r]
+    evals = [r for r in records if "eval_accuracy" in r]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.plot([r["windows"] for r in train], [r["loss"] for r in train], lw=1)
+    left.set(xlabel="training windows", ylabel="training loss", title="loss")
+    for key, label in (("eval_accuracy", "last position"), ("eval_accuracy_all", "all positions")):
+        right.plot(
+            [r["windows"] for r in evals], [r[key] for r in evals], marker="o", ms=3, label=label
+        )
+    if oracle is not None:
+        right.axhline(oracle, color="gray", ls="--", lw=1, label="oracle, all positions")
+    right.set(
+        xlabel="training windows", ylabel="validation accuracy", title="accuracy", ylim=(0, 1.02)
+    )
+    right.legend(loc="lower right", fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    png = Path(png)
+    partial = png.with_name(f".{png.name}.partial.png")
+    fig.savefig(partial, dpi=110)
+    plt.close(fig)
+    partial.replace(png)
+    return png

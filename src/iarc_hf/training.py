@@ -1,0 +1,357 @@
+"""The accelerate training loop behind `scripts/train.py`.
+
+One step = one batch per process (fresh windows from the generator, deterministic in
+(seed, step, process), or a shuffled pass over the train split), a backward pass, an
+optimizer and a scheduler step. Every `eval_steps` the model is evaluated on a fixed
+validation split; every `save_steps` the full training state is checkpointed. At the end
+the model is evaluated on the test split beside the oracle, saved with `save_pretrained`,
+and given a model card and a training curve; `--push_to_hub` uploads that folder.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shlex
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from tqdm.auto import tqdm
+from transformers import get_scheduler
+
+from iarc_hf.checkpoints import load_checkpoint, resolve_resume, save_checkpoint
+from iarc_hf.evaluation import evaluate_model, to_tensors
+from iarc_hf.generator import generate_split, stream_batch
+from iarc_hf.modeling_iarc import IARCModel
+from iarc_hf.plots import plot_training_curve, read_jsonl
+from iarc_hf.tasks import IARCTask
+from iarc_hf.training_args import build_model_config, check_arguments
+
+METRICS_LOG = "metrics.jsonl"
+FINAL_FILES = ("README.md", "training_curve.png", "training_args.json", "all_results.json")
+
+
+class TrainBatches:
+    """The batch of (step, process): fresh windows, or a seeded shuffle of the train split."""
+
+    def __init__(self, task: IARCTask, data_args, run, process: int, world: int):
+        self.task, self.run, self.process, self.world = task, run, process, world
+        self.split = None
+        if data_args.data_source == "dataset":
+            from iarc_hf.builder import load_iarc
+
+            train = load_iarc(
+                task.controls,
+                split="train",
+                seed=data_args.data_seed,
+                n_symbols=task.n_symbols,
+                min_gap=task.min_gap,
+                max_gap=task.max_gap,
+                context_length=task.context_length,
+                encoding=task.encoding,
+                train_size=data_args.train_size,
+                validation_size=0,
+                test_size=0,
+            )
+            self.split = train.with_format("numpy")[:]
+
+    def __call__(self, step: int) -> dict:
+        size = self.run.per_device_train_batch_size
+        if self.split is None:
+            return stream_batch(self.task, size, self.run.seed, step, self.process)
+        n = len(self.split["input_ids"])
+        per_epoch = max(n // (size * self.world), 1)
+        epoch, index = divmod(step, per_epoch)
+        order = np.random.default_rng([self.run.seed, epoch]).permutation(n)
+        start = (index * self.world + self.process) * size
+        rows = order[np.arange(start, start + size) % n]
+        return {key: value[rows] for key, value in self.split.items()}
+
+
+def make_optimizer(model, run):
+    if run.optimizer == "sgd":
+        return torch.optim.SGD(
+            model.parameters(),
+            lr=run.learning_rate,
+            momentum=run.momentum,
+            weight_decay=run.weight_decay,
+        )
+    return torch.optim.AdamW(
+        model.parameters(),
+        lr=run.learning_rate,
+        betas=(run.adam_beta1, run.adam_beta2),
+        weight_decay=run.weight_decay,
+    )
+
+
+def _check_tracker(report_to: str) -> None:
+    import importlib.util
+
+    if report_to != "none" and importlib.util.find_spec(report_to) is None:
+        raise ValueError(
+            f"--report_to {report_to} needs the {report_to} package: pip install {report_to}"
+        )
+
+
+def _prepare_output_dir(run) -> Path:
+    out = Path(run.output_dir)
+    finished = [name for name in FINAL_FILES if (out / name).exists()]
+    if finished and run.resume_from_checkpoint is None and not run.overwrite_output_dir:
+        raise ValueError(
+            f"--output_dir {out} already holds a trained model ({', '.join(finished)}); "
+            "pass --overwrite_output_dir or --resume_from_checkpoint latest"
+        )
+    return out
+
+
+def train(model_args, data_args, run, command: str | None = None) -> dict:
+    """Train, evaluate, save and (optionally) push; returns the final test metrics."""
+    task = check_arguments(model_args, data_args, run)
+    config = build_model_config(model_args, task)
+    _check_tracker(run.report_to)
+    out = _prepare_output_dir(run)
+    resume = resolve_resume(run.resume_from_checkpoint, out)
+    command = command or "accelerate launch scripts/train.py " + shlex.join(sys.argv[1:])
+
+    accelerator = Accelerator(
+        log_with=None if run.report_to == "none" else run.report_to, project_dir=str(out)
+    )
+    set_seed(run.seed)
+    if model_args.model_name_or_path is not None:
+        model = IARCModel.from_pretrained(model_args.model_name_or_path, config=config)
+    else:
+        model = IARCModel(config)
+    optimizer = make_optimizer(model, run)
+    scheduler = get_scheduler(
+        run.lr_scheduler_type,
+        optimizer,
+        num_warmup_steps=run.warmup_steps,
+        num_training_steps=run.max_steps,
+    )
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    if accelerator.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+    validation = generate_split(task, "validation", data_args.eval_size, data_args.data_seed)
+    batches = TrainBatches(
+        task, data_args, run, accelerator.process_index, accelerator.num_processes
+    )
+    log_path = out / METRICS_LOG
+    windows_per_step = run.per_device_train_batch_size * accelerator.num_processes
+
+    start_step, train_seconds = 0, 0.0
+    if resume is not None:
+        state = load_checkpoint(accelerator, resume)
+        start_step, train_seconds = state["step"], state["train_seconds"]
+        if accelerator.is_main_process:  # drop log lines written after that checkpoint
+            kept = [r for r in read_jsonl(log_path) if r["step"] <= start_step]
+            log_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    elif accelerator.is_main_process:
+        log_path.write_text("")
+    if accelerator.is_main_process and run.report_to != "none":
+        accelerator.init_trackers(out.name, config={**asdict(data_args), **asdict(run)})
+
+    def log(record: dict) -> None:
+        if accelerator.is_main_process:
+            with log_path.open("a") as f:
+                f.write(json.dumps(record) + "\n")
+            if run.report_to != "none":
+                accelerator.log(
+                    {k: v for k, v in record.items() if k != "step"}, step=record["step"]
+                )
+
+    params = sum(p.numel() for p in accelerator.unwrap_model(model).parameters())
+    bar = tqdm(
+        total=run.max_steps,
+        initial=start_step,
+        disable=not accelerator.is_main_process,
+        desc=f"{model_args.preset or 'model'} on {task.name}",
+        dynamic_ncols=True,
+    )
+    model.train()
+    running_loss, running_count, tick = 0.0, 0, time.perf_counter()
+    shown = {}  # the progress bar's postfix: latest loss and validation accuracy
+    for step in range(start_step, run.max_steps):
+        inputs = to_tensors(batches(step), accelerator.device)
+        loss = model(**inputs).loss
+        accelerator.backward(loss)
+        if run.max_grad_norm:
+            accelerator.clip_grad_norm_(model.parameters(), run.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        running_loss += loss.detach().float()
+        running_count += 1
+        done = step + 1
+        bar.update(1)
+        if done % run.logging_steps == 0 or done == run.max_steps:
+            mean_loss = accelerator.reduce(running_loss / running_count, reduction="mean").item()
+            running_loss, running_count = 0.0, 0
+            log(
+                {
+                    "step": done,
+                    "windows": done * windows_per_step,
+                    "loss": mean_loss,
+                    "lr": scheduler.get_last_lr()[0],
+                }
+            )
+            shown["loss"] = f"{mean_loss:.3f}"
+            bar.set_postfix(shown)
+        if done % run.eval_steps == 0 or done == run.max_steps:
+            train_seconds += time.perf_counter() - tick
+            if accelerator.is_main_process:
+                metrics = evaluate_model(
+                    accelerator.unwrap_model(model),
+                    task,
+                    validation,
+                    run.per_device_eval_batch_size,
+                    oracle=False,
+                )
+                log(
+                    {
+                        "step": done,
+                        "windows": done * windows_per_step,
+                        **{f"eval_{k}": v for k, v in metrics.items()},
+                    }
+                )
+                shown["acc"] = f"{metrics['accuracy']:.3f}"
+                bar.set_postfix(shown)
+            accelerator.wait_for_everyone()
+            tick = time.perf_counter()
+        if done % run.save_steps == 0 and done < run.max_steps:
+            train_seconds += time.perf_counter() - tick
+            save_checkpoint(
+                accelerator, out, done, {"train_seconds": train_seconds}, run.save_total_limit
+            )
+            tick = time.perf_counter()
+    bar.close()
+    train_seconds += time.perf_counter() - tick
+    # the last state too, so that `--resume_from_checkpoint latest` after the end is a no-op
+    save_checkpoint(
+        accelerator, out, run.max_steps, {"train_seconds": train_seconds}, run.save_total_limit
+    )
+
+    results = None
+    if accelerator.is_main_process:
+        results = finish(
+            accelerator.unwrap_model(model),
+            task,
+            data_args,
+            run,
+            model_args,
+            out,
+            params=params,
+            train_seconds=train_seconds,
+            world_size=accelerator.num_processes,
+            device=str(accelerator.device),
+            command=command,
+        )
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
+    if run.push_to_hub and accelerator.is_main_process:
+        from iarc_hf.hub import push_model_folder
+
+        url = push_model_folder(out, run.hub_model_id, private=run.hub_private_repo)
+        print(f"pushed {out} to {url}")
+    return results
+
+
+def finish(
+    model,
+    task,
+    data_args,
+    run,
+    model_args,
+    out: Path,
+    *,
+    params,
+    train_seconds,
+    world_size,
+    device,
+    command,
+) -> dict:
+    """Test evaluation beside the oracle, `save_pretrained`, card, curve, args and results."""
+    from iarc_hf.cards import model_card
+
+    test = generate_split(task, "test", data_args.test_size, data_args.data_seed)
+    metrics = evaluate_model(model, task, test, run.per_device_eval_batch_size)
+    model.save_pretrained(out)  # safetensors, config.json with auto_map, the two code files
+    windows = run.max_steps * run.per_device_train_batch_size * world_size
+    facts = {
+        "preset": model_args.preset if model_args.model_name_or_path is None else None,
+        "dataset_config": task.name,
+        "params": params,
+        "max_steps": run.max_steps,
+        "batch_size": run.per_device_train_batch_size,
+        "world_size": world_size,
+        "windows": windows,
+        "data_source": "fresh windows every step"
+        if data_args.data_source == "stream"
+        else "the train split",
+        "optimizer": run.optimizer,
+        "learning_rate": run.learning_rate,
+        "momentum": run.momentum,
+        "lr_scheduler_type": run.lr_scheduler_type,
+        "seed": run.seed,
+        "train_seconds": train_seconds,
+        "device": device,
+        "scaled_down": windows < 8000 * 200,
+        "test_size": data_args.test_size,
+        "data_seed": data_args.data_seed,
+    }
+    _write_json(out / "all_results.json", {**facts, "test": metrics})
+    _write_json(
+        out / "training_args.json",
+        {
+            "model": {k: v for k, v in asdict(model_args).items() if v is not None},
+            "data": asdict(data_args),
+            "run": asdict(run),
+            "task": task.to_dict(),
+            "command": command,
+        },
+    )
+    records = read_jsonl(out / METRICS_LOG)
+    plot_training_curve(
+        records,
+        out / "training_curve.png",
+        f"{facts['preset'] or 'model'} on {task.name}",
+        oracle=metrics["oracle_accuracy_all"],
+    )
+    card = model_card(
+        config=model.config,
+        run=facts,
+        metrics=metrics,
+        repo_id=run.hub_model_id or str(out),
+        dataset_repo_id=run.dataset_repo_id,
+        command=command,
+    )
+    partial = out / ".README.md.partial"
+    partial.write_text(str(card))
+    partial.replace(out / "README.md")
+    print(
+        f"\n{facts['preset'] or 'model'} on {task.name}: test accuracy {metrics['accuracy']:.4f} "
+        f"(oracle {metrics['oracle_accuracy']:.4f}), all positions {metrics['accuracy_all']:.4f} "
+        f"(oracle {metrics['oracle_accuracy_all']:.4f}), {params:,} parameters, {train_seconds:.0f} s\n"
+        f"model, card and curve in {out}"
+    )
+    return metrics
+
+
+def _write_json(path: Path, value) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(_strict(value), indent=2, default=str) + "\n")
+    partial.replace(path)
+
+
+def _strict(value):
+    """JSON has no NaN: a metric over an empty slice (no C in IA, say) becomes null."""
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

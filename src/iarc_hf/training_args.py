@@ -1,0 +1,202 @@
+"""Arguments of `scripts/train.py`, parsed by `transformers.HfArgumentParser`.
+
+Three groups: the model (a preset or a checkpoint, plus an override for every
+`IARCConfig` field), the data (an IARC config and its task knobs) and the run (named like
+`transformers.TrainingArguments` where they overlap). `check_arguments` rejects bad values
+before any compute is spent, naming the argument.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iarc_hf.configuration_iarc import _OWN_FIELDS, PRESETS, IARCConfig
+from iarc_hf.evaluation import check_model_reads_task
+from iarc_hf.tasks import IARCTask
+
+# Set from the data task, never by hand: a model reads the windows it is trained on.
+TASK_SIZED_FIELDS = ("n_symbols", "n_controls", "context_length", "encoding")
+OVERRIDABLE_FIELDS = tuple(f for f in _OWN_FIELDS if f not in TASK_SIZED_FIELDS)
+OPTIMIZERS = ("sgd", "adamw")
+SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine")
+TRACKERS = ("none", "tensorboard", "trackio")
+DATA_SOURCES = ("stream", "dataset")
+
+
+def _override_field(name: str):
+    kind = IARCConfig.__annotations__[name]
+    optional = kind if type(None) in getattr(kind, "__args__", ()) else kind | None
+    metadata = {"help": f"override IARCConfig.{name} (the preset's value otherwise)"}
+    if kind is bool:  # `--pre_projection` alone means true, as for TrainingArguments' flags
+        metadata.update(nargs="?", const=True)
+    return (name, optional, field(default=None, metadata=metadata))
+
+
+@dataclass
+class _ModelChoice:
+    preset: str | None = field(
+        default="cisformer-ea", metadata={"help": f"model preset, one of {tuple(PRESETS)}"}
+    )
+    model_name_or_path: str | None = field(
+        default=None,
+        metadata={"help": "start from a saved model (folder or Hub id) instead of a preset"},
+    )
+
+
+# One optional argument per IARCConfig field, so a new field is an argument the moment it exists.
+ModelArguments = dataclasses.make_dataclass(
+    "ModelArguments",
+    [_override_field(name) for name in OVERRIDABLE_FIELDS],
+    bases=(_ModelChoice,),
+)
+
+
+def model_overrides(model_args) -> dict:
+    return {
+        name: getattr(model_args, name)
+        for name in OVERRIDABLE_FIELDS
+        if getattr(model_args, name) is not None
+    }
+
+
+@dataclass
+class DataArguments:
+    dataset_config: str = field(
+        default="IARC", metadata={"help": "control set: IARC, IAR, IA, IR or any other subset"}
+    )
+    n_symbols: int | None = field(default=None, metadata={"help": "N (default 20 - n_controls)"})
+    min_gap: int = 1
+    max_gap: int = 9
+    context_length: int = 24
+    encoding: str = field(default="tape", metadata={"help": "tape | inline"})
+    data_source: str = field(
+        default="stream",
+        metadata={"help": "stream: a fresh batch every step (the paper); dataset: the train split"},
+    )
+    train_size: int = field(default=100_000, metadata={"help": "train split size (dataset source)"})
+    eval_size: int = field(default=2_000, metadata={"help": "validation windows evaluated"})
+    test_size: int = field(default=10_000, metadata={"help": "test windows for the final report"})
+    data_seed: int = field(default=0, metadata={"help": "seed of the validation / test splits"})
+
+    def task(self) -> IARCTask:
+        return IARCTask(
+            controls=self.dataset_config,
+            n_symbols=self.n_symbols,
+            min_gap=self.min_gap,
+            max_gap=self.max_gap,
+            context_length=self.context_length,
+            encoding=self.encoding,
+        )
+
+
+@dataclass
+class RunArguments:
+    output_dir: str = field(metadata={"help": "where checkpoints, logs and the final model go"})
+    max_steps: int = 8000
+    per_device_train_batch_size: int = 200
+    per_device_eval_batch_size: int = 1000
+    learning_rate: float = 0.02
+    optimizer: str = field(default="sgd", metadata={"help": f"one of {OPTIMIZERS}"})
+    momentum: float = field(default=0.8, metadata={"help": "SGD momentum (the paper: 0.8)"})
+    weight_decay: float = 0.0
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    lr_scheduler_type: str = field(default="constant", metadata={"help": f"one of {SCHEDULERS}"})
+    warmup_steps: int = 0
+    max_grad_norm: float | None = field(
+        default=None, metadata={"help": "clip gradients to this norm"}
+    )
+    seed: int = 0
+    eval_steps: int = 500
+    save_steps: int = 1000
+    save_total_limit: int = field(default=2, metadata={"help": "checkpoints kept (oldest removed)"})
+    logging_steps: int = 50
+    report_to: str = field(default="none", metadata={"help": f"one of {TRACKERS}"})
+    resume_from_checkpoint: str | None = field(
+        default=None, metadata={"help": "a checkpoint folder, or 'latest' in output_dir"}
+    )
+    overwrite_output_dir: bool = False
+    push_to_hub: bool = False
+    hub_model_id: str | None = None
+    hub_private_repo: bool = False
+    dataset_repo_id: str = field(
+        default="iarc-hf/iarc", metadata={"help": "the dataset repo the model card names"}
+    )
+
+
+def _positive(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"--{name} must be a positive integer, got {value!r}")
+
+
+def _choice(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ValueError(f"--{name} must be one of {tuple(allowed)}, got {value!r}")
+
+
+def check_arguments(model_args, data_args: DataArguments, run: RunArguments) -> IARCTask:
+    """Validate everything that can be checked without training; returns the data task."""
+    if model_args.model_name_or_path is None:
+        if model_args.preset not in PRESETS:
+            raise ValueError(f"--preset must be one of {tuple(PRESETS)}, got {model_args.preset!r}")
+    try:
+        task = data_args.task()
+    except ValueError as error:
+        raise ValueError(f"data argument: {error}") from None
+    _choice("data_source", data_args.data_source, DATA_SOURCES)
+    for name in ("max_steps", "per_device_train_batch_size", "per_device_eval_batch_size"):
+        _positive(name, getattr(run, name))
+    for name in (
+        "eval_steps",
+        "save_steps",
+        "logging_steps",
+        "eval_size",
+        "test_size",
+        "train_size",
+    ):
+        source = run if hasattr(run, name) else data_args
+        _positive(name, getattr(source, name))
+    if not run.learning_rate > 0:
+        raise ValueError(f"--learning_rate must be positive, got {run.learning_rate!r}")
+    if run.warmup_steps < 0:
+        raise ValueError(f"--warmup_steps must be >= 0, got {run.warmup_steps!r}")
+    _choice("optimizer", run.optimizer, OPTIMIZERS)
+    _choice("lr_scheduler_type", run.lr_scheduler_type, SCHEDULERS)
+    _choice("report_to", run.report_to, TRACKERS)
+    if run.push_to_hub and not run.hub_model_id:
+        raise ValueError("--push_to_hub needs --hub_model_id (e.g. user/iarc-cisformer-ea)")
+    resume = run.resume_from_checkpoint
+    if resume not in (None, "latest") and not Path(resume).is_dir():
+        raise ValueError(
+            f"--resume_from_checkpoint {resume!r} does not exist (give a folder or 'latest')"
+        )
+    return task
+
+
+def build_model_config(model_args, task: IARCTask) -> IARCConfig:
+    """The model config for `task`: a preset (or a saved model's config) plus overrides.
+
+    A saved model must already read this task's windows; a preset is sized for it.
+    """
+    overrides = model_overrides(model_args)
+    if model_args.model_name_or_path is not None:
+        from transformers import AutoConfig
+
+        config = AutoConfig.from_pretrained(model_args.model_name_or_path, trust_remote_code=True)
+        try:
+            check_model_reads_task(config, task)
+        except ValueError as error:
+            raise ValueError(
+                f"--model_name_or_path {model_args.model_name_or_path}: {error}"
+            ) from None
+        for name, value in overrides.items():
+            setattr(config, name, value)
+        config.check()
+        return config
+    try:
+        preset = IARCConfig.from_preset(model_args.preset, **overrides)
+        return preset.for_task(task.n_symbols, task.n_controls, task.context_length, task.encoding)
+    except ValueError as error:
+        raise ValueError(f"model argument: {error}") from None
