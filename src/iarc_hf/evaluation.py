@@ -61,3 +61,29 @@ def check_model_reads_task(config, task: IARCTask) -> None:
                 f"the model has {name}={getattr(config, name)!r}, but dataset config "
                 f"{task.name} needs {value!r}"
             )
+
+
+def load_for_evaluation(model_id: str):
+    """A saved model via `AutoModel` (remote code), and the task it was trained on if known."""
+    import json
+    from pathlib import Path
+
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(model_id, trust_remote_code=True)
+    args_file = Path(model_id) / "training_args.json"
+    task = None
+    if args_file.is_file():
+        task = IARCTask(**json.loads(args_file.read_text())["task"])
+    else:
+        try:  # a Hub repo: its training_args.json, from the cache or the Hub
+            from huggingface_hub import hf_hub_download
+
+            task = IARCTask(
+                **json.loads(Path(hf_hub_download(model_id, "training_args.json")).read_text())[
+                    "task"
+                ]
+            )
+        except Exception:  # noqa: BLE001 - without it, the caller must name the dataset config
+            task = None
+    return model, task

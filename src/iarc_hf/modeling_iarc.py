@@ -1,0 +1,415 @@
+"""The IARC model family (shared/MODELS.md) as one transformers model, IARCModel.
+
+Shipped with every checkpoint as remote code: imports torch, transformers and the sibling
+configuration only. Transformer stacks run time-major, (T, B, d), internally: a position-wise
+(cisformer) linear is then one batched matmul over positions with no transposes.
+"""
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import PreTrainedModel
+from transformers import initialization as init
+from transformers.utils import ModelOutput
+
+from .configuration_iarc import IARCConfig
+
+
+@dataclass
+class IARCOutput(ModelOutput):
+    """loss: mean cross-entropy over labelled positions; logits: (batch, L, n_symbols);
+    attentions: per layer (batch, heads, L, L) when asked for."""
+
+    loss: torch.FloatTensor | None = None
+    logits: torch.FloatTensor | None = None
+    attentions: tuple[torch.FloatTensor, ...] | None = None
+
+
+# ----- attention weight functions: z = q.k / sqrt(d_head), bias = ALiBi with -inf above the diagonal
+
+
+def dpa_weights(z: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """Dot-product attention: softmax_j(z_ij + b_ij)."""
+    return torch.softmax(z + bias, dim=-1)
+
+
+def expressive_weights(z: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """Expressive attention (Gros, arXiv:2407.18601): z^2/(1+z^2) * exp(b), normalised over j.
+    Large for parallel and anti-parallel q, k; ALiBi enters as the same factor as in softmax."""
+    z2 = z.square()
+    w = z2 / (1 + z2) * bias.exp()
+    return w / (w.sum(dim=-1, keepdim=True) + eps)
+
+
+def cog_weights(z: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """Signed attention (Lv et al., arXiv:2411.07176): sign(z) * softmax_j(|z| + b)."""
+    return torch.sign(z) * torch.softmax(z.abs() + bias, dim=-1)
+
+
+WEIGHT_FUNCTIONS = {"dpa": dpa_weights, "expressive": expressive_weights, "cog": cog_weights}
+
+
+def alibi_slopes(num_heads: int) -> torch.Tensor:
+    """The standard ALiBi slopes 2^(-8h/H), h = 1..H."""
+    h = torch.arange(1, num_heads + 1, dtype=torch.float32)
+    return torch.pow(2.0, -8.0 * h / num_heads)
+
+
+def attention_bias(slopes: torch.Tensor, length: int) -> torch.Tensor:
+    """(H, T, T) bias b_ij = -slope * (i - j) for j <= i and -inf for j > i (causality)."""
+    pos = torch.arange(length, device=slopes.device)
+    distance = (pos[:, None] - pos[None, :]).to(slopes.dtype)
+    bias = -slopes[:, None, None] * distance
+    return bias.masked_fill(distance < 0, float("-inf"))
+
+
+# ----- shared vs position-wise layers: the block code is the same for both
+
+
+class PositionWiseLinear(nn.Module):
+    """A linear layer with its own weight and bias at each position, on (T, B, d_in) input."""
+
+    def __init__(self, length: int, in_features: int, out_features: int):
+        super().__init__()
+        self.in_features = in_features
+        self.weight = nn.Parameter(torch.empty(length, in_features, out_features))
+        self.bias = nn.Parameter(torch.empty(length, 1, out_features))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        t = x.shape[0]
+        return torch.baddbmm(self.bias[:t], x, self.weight[:t])
+
+
+class PositionWiseLayerNorm(nn.Module):
+    """LayerNorm with a gain per position, on (T, B, d) input."""
+
+    def __init__(self, length: int, width: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(length, 1, width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.layer_norm(x, x.shape[-1:]) * self.weight[: x.shape[0]]
+
+
+def make_linear(config: IARCConfig, d_in: int, d_out: int) -> nn.Module:
+    if config.position_wise:
+        return PositionWiseLinear(config.context_length, d_in, d_out)
+    return nn.Linear(d_in, d_out)
+
+
+def make_norm(config: IARCConfig, width: int) -> nn.Module:
+    if config.position_wise:
+        return PositionWiseLayerNorm(config.context_length, width)
+    return nn.LayerNorm(width, bias=False)
+
+
+# ----- transformer blocks
+
+
+class Attention(nn.Module):
+    """Causal multi-head attention; the weight function is the only thing that varies."""
+
+    def __init__(self, config: IARCConfig, weight_function: str):
+        super().__init__()
+        d = config.hidden_size
+        self.num_heads = config.num_attention_heads
+        self.qkv = make_linear(config, d, 3 * d)  # Q, K, V in one contraction
+        self.out = make_linear(config, d, d)
+        self.out.is_residual_output = True
+        self.weights = WEIGHT_FUNCTIONS[weight_function]
+        self.eps = config.expressive_eps
+
+    def forward(self, u: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        t, b, d = u.shape
+        h = self.num_heads
+        # (T, B, 3d) -> three (B, H, T, d_head), all heads at once
+        q, k, v = self.qkv(u).view(t, b, 3, h, d // h).permute(2, 1, 3, 0, 4)
+        z = torch.matmul(q, k.transpose(-1, -2)) * (d // h) ** -0.5
+        w = self.weights(z, bias, self.eps)
+        y = torch.matmul(w, v).permute(2, 0, 1, 3).reshape(t, b, d)
+        return self.out(y), w
+
+
+class PreProjection(nn.Module):
+    """u = h + W2 SiLU(W1 h), expansion 1.25; W2 starts at zero so a fresh block is the plain one."""
+
+    def __init__(self, config: IARCConfig):
+        super().__init__()
+        d = config.hidden_size
+        inner = math.ceil(1.25 * d)
+        self.up = make_linear(config, d, inner)
+        self.down = make_linear(config, inner, d)
+        self.down.is_zero_init = True
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h + self.down(F.silu(self.up(h)))
+
+
+class ContentSkip(nn.Module):
+    """alpha * (Ws u), alpha a learned scalar starting at 0: content can bypass attention."""
+
+    def __init__(self, config: IARCConfig):
+        super().__init__()
+        self.proj = make_linear(config, config.hidden_size, config.hidden_size)
+        self.alpha = nn.Parameter(torch.zeros(()))
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return self.alpha * self.proj(u)
+
+
+class FeedForward(nn.Module):
+    def __init__(self, config: IARCConfig):
+        super().__init__()
+        d = config.hidden_size
+        self.up = make_linear(config, d, config.ffn_expansion * d)
+        self.down = make_linear(config, config.ffn_expansion * d, d)
+        self.down.is_residual_output = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(F.gelu(self.up(x)))
+
+
+class Block(nn.Module):
+    """Pre-norm: x + attn(norm(x)) [+ content skip], then x + ffn(norm(x))."""
+
+    def __init__(self, config: IARCConfig, weight_function: str):
+        super().__init__()
+        self.attn_norm = make_norm(config, config.hidden_size)
+        self.pre_projection = PreProjection(config) if config.pre_projection else None
+        self.attn = Attention(config, weight_function)
+        self.content_skip = ContentSkip(config) if config.content_skip else None
+        self.ffn_norm = make_norm(config, config.hidden_size)
+        self.ffn = FeedForward(config)
+        self.dropout = config.dropout
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        u = self.attn_norm(x)
+        if self.pre_projection is not None:
+            u = self.pre_projection(u)
+        a, weights = self.attn(u, bias)
+        if self.content_skip is not None:
+            a = a + self.content_skip(u)
+        x = x + F.dropout(a, self.dropout, self.training)
+        x = x + F.dropout(self.ffn(self.ffn_norm(x)), self.dropout, self.training)
+        return x, weights
+
+
+def layer_weight_functions(config: IARCConfig) -> list[str]:
+    names = [config.attention] * config.num_hidden_layers
+    if config.cog_softmax_edges:  # as in Lv et al.: plain softmax in the first and last layer
+        names[0] = names[-1] = "dpa"
+    return names
+
+
+class TransformerStack(nn.Module):
+    def __init__(self, config: IARCConfig):
+        super().__init__()
+        self.layers = nn.ModuleList(Block(config, f) for f in layer_weight_functions(config))
+        self.num_heads = config.num_attention_heads
+        self.alibi = config.positions == "alibi"
+
+    def forward(self, x: torch.Tensor, output_attentions: bool) -> tuple[torch.Tensor, tuple]:
+        slopes = alibi_slopes(self.num_heads).to(x.device)
+        if not self.alibi:
+            slopes = torch.zeros_like(slopes)
+        bias = attention_bias(slopes, x.shape[1]).to(x.dtype)
+        # time-major for the position-wise contractions; contiguous, or every layer copies
+        x = x.transpose(0, 1).contiguous()
+        maps = []
+        for layer in self.layers:
+            x, weights = layer(x, bias)
+            if output_attentions:
+                maps.append(weights)
+        return x.transpose(0, 1), tuple(maps)
+
+
+# ----- baselines
+
+
+class CausalDense(nn.Module):
+    """Position t mixes positions s <= t through its own d x d block W_ts: a block lower-triangular
+    (L d) x (L d) matrix. Only the L(L+1)/2 lower blocks are stored, so they alone are counted."""
+
+    def __init__(self, length: int, width: int):
+        super().__init__()
+        self.length, self.width = length, width
+        self.blocks = nn.Parameter(torch.empty(length * (length + 1) // 2, width, width))
+        self.bias = nn.Parameter(torch.empty(length, width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        rows, cols = torch.tril_indices(t, t, device=x.device)  # row-major: a prefix for t < L
+        full = x.new_zeros(t, t, d, d).index_put((rows, cols), self.blocks[: len(rows)])
+        matrix = full.permute(0, 2, 1, 3).reshape(t * d, t * d)  # [t, out, s, in]
+        return F.linear(x.reshape(b, t * d), matrix, self.bias[:t].reshape(-1)).view(b, t, d)
+
+
+class CausalMLPLayer(nn.Module):
+    """x + GELU(dense(norm(x)))."""
+
+    def __init__(self, config: IARCConfig):
+        super().__init__()
+        self.norm = nn.LayerNorm(config.hidden_size, bias=False)
+        self.dense = CausalDense(config.context_length, config.hidden_size)
+        self.dense.is_residual_output = True
+        self.dropout = config.dropout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + F.dropout(F.gelu(self.dense(self.norm(x))), self.dropout, self.training)
+
+
+class CausalMLPStack(nn.Module):
+    def __init__(self, config: IARCConfig):
+        super().__init__()
+        self.layers = nn.ModuleList(CausalMLPLayer(config) for _ in range(config.num_hidden_layers))
+
+    def forward(self, x: torch.Tensor, output_attentions: bool) -> tuple[torch.Tensor, tuple]:
+        for layer in self.layers:
+            x = layer(x)
+        return x, ()
+
+
+class LSTMStack(nn.Module):
+    def __init__(self, config: IARCConfig):
+        super().__init__()
+        self.lstm = nn.LSTM(
+            config.hidden_size,
+            config.lstm_hidden_size,
+            num_layers=config.num_hidden_layers,
+            batch_first=True,
+            dropout=config.dropout,
+        )
+
+    def forward(self, x: torch.Tensor, output_attentions: bool) -> tuple[torch.Tensor, tuple]:
+        return self.lstm(x)[0], ()
+
+
+STACKS = {"transformer": TransformerStack, "mlp": CausalMLPStack, "lstm": LSTMStack}
+
+
+# ----- embedding and the model
+
+
+class Embedding(nn.Module):
+    """onehot: [one_hot(symbol) | one_hot(control)] (inline: one_hot over symbols + controls);
+    learned: a symbol table plus a control table, summed."""
+
+    def __init__(self, config: IARCConfig):
+        super().__init__()
+        self.config = config
+        self.learned = config.embedding == "learned"
+        if self.learned:
+            self.symbols = nn.Embedding(config.input_vocab_size, config.hidden_size)
+            if config.encoding == "tape":
+                self.controls = nn.Embedding(
+                    config.n_controls + 1, config.hidden_size, padding_idx=0
+                )
+
+    def forward(
+        self, input_ids: torch.Tensor, control_ids: torch.Tensor | None, dtype
+    ) -> torch.Tensor:
+        c = self.config
+        tape = c.encoding == "tape" and control_ids is not None
+        if c.encoding == "inline" and control_ids is not None and bool(control_ids.any()):
+            raise ValueError(
+                "encoding='inline' carries controls in input_ids; control_ids must be 0"
+            )
+        if self.learned:
+            x = self.symbols(input_ids)
+            return x + self.controls(control_ids) if tape else x
+        if c.encoding == "inline":
+            return F.one_hot(input_ids, c.input_vocab_size).to(dtype)
+        symbols = F.one_hot(input_ids, c.n_symbols).to(dtype)
+        if not tape:
+            controls = symbols.new_zeros(*input_ids.shape, c.n_controls)
+        else:
+            controls = F.one_hot(control_ids, c.n_controls + 1)[..., 1:].to(dtype)
+        return torch.cat([symbols, controls], dim=-1)
+
+
+class IARCPreTrainedModel(PreTrainedModel):
+    config_class = IARCConfig
+    base_model_prefix = "iarc"
+    main_input_name = "input_ids"
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        """Normal(0, 1/fan_in) weights, zero biases, unit gains; residual outputs scaled down by
+        sqrt(2 * layers) (GPT-2) so deep stacks start near the identity."""
+        config = self.config
+        depth_scale = (2 * config.num_hidden_layers) ** -0.5
+        if isinstance(module, (nn.Linear, PositionWiseLinear)):
+            std = module.in_features**-0.5
+            if getattr(module, "is_residual_output", False):
+                std *= depth_scale
+            if getattr(module, "is_zero_init", False):
+                init.zeros_(module.weight)
+            else:
+                init.normal_(module.weight, std=std)
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, CausalDense):
+            mean_fan_in = module.width * (module.length + 1) / 2
+            init.normal_(module.blocks, std=mean_fan_in**-0.5 * depth_scale)
+            init.zeros_(module.bias)
+        elif isinstance(module, (nn.LayerNorm, PositionWiseLayerNorm)):
+            init.ones_(module.weight)
+        elif isinstance(module, ContentSkip):
+            init.zeros_(module.alpha)
+        elif isinstance(module, nn.Embedding):
+            init.normal_(module.weight, std=1.0)  # O(1) inputs, like the one-hot code
+            if module.padding_idx is not None:
+                init.zeros_(module.weight[module.padding_idx])
+        elif isinstance(module, nn.LSTM):
+            bound = module.hidden_size**-0.5  # torch's own LSTM init
+            for param in module.parameters():
+                init.uniform_(param, -bound, bound)
+
+
+class IARCModel(IARCPreTrainedModel):
+    """Next-symbol model: (input_ids, control_ids) -> logits over the N symbols at every position,
+    each position seeing positions <= t only."""
+
+    def __init__(self, config: IARCConfig):
+        config.check()
+        super().__init__(config)
+        self.embedding = Embedding(config)
+        self.stack = STACKS[config.architecture](config)
+        width = config.lstm_hidden_size if config.architecture == "lstm" else config.hidden_size
+        self.final_norm = nn.LayerNorm(width, bias=False)
+        self.head = nn.Linear(width, config.n_symbols)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        control_ids: torch.LongTensor | None = None,
+        labels: torch.LongTensor | None = None,
+        output_attentions: bool = False,
+        return_dict: bool = True,
+    ) -> IARCOutput | tuple:
+        """labels[t] is the target at position t (already next-symbol aligned, no shift);
+        -100 is ignored."""
+        positional = self.config.position_wise or self.config.architecture == "mlp"
+        if positional and input_ids.shape[1] > self.config.context_length:
+            raise ValueError(
+                f"sequence length {input_ids.shape[1]} exceeds context_length={self.config.context_length}"
+            )
+        x = self.embedding(input_ids, control_ids, self.head.weight.dtype)
+        x, attentions = self.stack(x, output_attentions)
+        logits = self.head(self.final_norm(x))
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(
+                logits.flatten(0, 1).float(), labels.flatten().to(logits.device), ignore_index=-100
+            )
+        output = IARCOutput(
+            loss=loss, logits=logits, attentions=attentions if output_attentions else None
+        )
+        return output if return_dict else output.to_tuple()
+
+
+IARCModel.register_for_auto_class("AutoModel")

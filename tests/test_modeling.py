@@ -1,0 +1,247 @@
+"""IARCModel over every preset and option: shapes, causality, learning, checkpoints."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from model_cases import OPTION_CASES, option_config, random_inputs, small_config
+from safetensors.torch import load_file, save_file
+from transformers import AutoModel
+
+import iarc_hf  # noqa: F401  (registers the Auto classes)
+from iarc_hf.configuration_iarc import PRESETS
+from iarc_hf.modeling_iarc import IARCModel, IARCOutput
+
+
+def make_model(config, seed=0):
+    torch.manual_seed(seed)
+    return AutoModel.from_config(config)
+
+
+@pytest.mark.parametrize("case", OPTION_CASES)
+def test_forward_backward_shapes(case):
+    config = option_config(case)
+    model = make_model(config)
+    inputs = random_inputs(config, 3, torch.Generator().manual_seed(0))
+    labels = torch.randint(0, config.n_symbols, (3, config.context_length))
+    labels[:, :2] = -100
+    out = model(**inputs, labels=labels)
+    assert isinstance(out, IARCOutput)
+    assert out.logits.shape == (3, config.context_length, config.n_symbols)
+    expected = torch.nn.functional.cross_entropy(
+        out.logits[:, 2:].flatten(0, 1), labels[:, 2:].flatten()
+    )
+    torch.testing.assert_close(out.loss, expected)  # -100 ignored, no shift
+    out.loss.backward()
+    for name, param in model.named_parameters():
+        assert param.grad is not None and param.grad.shape == param.shape, name
+        assert torch.isfinite(param.grad).all(), name
+    assert any(p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+@pytest.mark.parametrize("case", OPTION_CASES)
+def test_causality(case):
+    """Changing positions >= t leaves the outputs at positions < t unchanged."""
+    config = option_config(case)
+    model = make_model(config).eval()
+    generator = torch.Generator().manual_seed(1)
+    inputs = random_inputs(config, 2, generator)
+    with torch.no_grad():
+        before = model(**inputs).logits
+        for t in (1, config.context_length // 2, config.context_length - 1):
+            changed = {k: v.clone() for k, v in inputs.items()}
+            changed["input_ids"][:, t:] = (
+                changed["input_ids"][:, t:] + 1
+            ) % config.input_vocab_size
+            if "control_ids" in changed:
+                changed["control_ids"][:, t:] = (changed["control_ids"][:, t:] + 1) % (
+                    config.n_controls + 1
+                )
+            after = model(**changed).logits
+            torch.testing.assert_close(after[:, :t], before[:, :t], atol=1e-6, rtol=0)
+            assert not torch.allclose(after[:, t], before[:, t])  # position t does see its input
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_tiny_batch_is_overfit(preset):
+    config = small_config(preset)
+    model = make_model(config).train()
+    generator = torch.Generator().manual_seed(2)
+    inputs = random_inputs(config, 8, generator)
+    inputs["input_ids"][:, 0] = torch.arange(8)  # every prefix tells the window apart
+    labels = torch.randint(0, config.n_symbols, (8, config.context_length), generator=generator)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    first = None
+    for _ in range(300):
+        optimizer.zero_grad()
+        loss = model(**inputs, labels=labels).loss
+        first = first if first is not None else loss.item()
+        loss.backward()
+        optimizer.step()
+        if loss.item() < 0.05:
+            break
+    assert first > 2.0 and loss.item() < 0.05, (first, loss.item())
+
+
+def test_pre_projection_and_content_skip_start_as_the_plain_block():
+    config = small_config("transformer-ea", pre_projection=True, content_skip=True)
+    model = make_model(config).eval()
+    inputs = random_inputs(config, 2, torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        with_extras = model(**inputs).logits
+        for layer in model.stack.layers:
+            layer.pre_projection = layer.content_skip = None
+        plain = model(**inputs).logits
+    torch.testing.assert_close(with_extras, plain)
+
+
+def test_content_skip_gate_learns_from_zero():
+    config = small_config("cisformer-ea", content_skip=True)
+    model = make_model(config)
+    inputs = random_inputs(config, 2, torch.Generator().manual_seed(4))
+    model(**inputs, labels=inputs["input_ids"] % config.n_symbols).loss.backward()
+    for layer in model.stack.layers:
+        assert layer.content_skip.alpha.item() == 0 and layer.content_skip.alpha.grad != 0
+
+
+def test_cisformer_weights_are_per_position_and_batched():
+    model = make_model(small_config("cisformer-dpa"))
+    L = model.config.context_length
+    qkv = model.stack.layers[0].attn.qkv
+    assert qkv.weight.shape == (L, 20, 60) and qkv.bias.shape == (L, 1, 60)
+    # changing position 5's query/key/value weights changes outputs at 5 and later only
+    inputs = random_inputs(model.config, 2, torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        before = model(**inputs).logits
+        qkv.weight[5] += torch.randn(
+            qkv.weight[5].shape
+        )  # (not a constant: LayerNorm output sums to 0)
+        after = model(**inputs).logits
+    torch.testing.assert_close(after[:, :5], before[:, :5])
+    assert not torch.allclose(after[:, 5], before[:, 5])
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_bfloat16_forward_runs(preset):
+    config = small_config(preset)
+    model = make_model(config).to(torch.bfloat16)
+    inputs = random_inputs(config, 2, torch.Generator().manual_seed(6))
+    out = model(**inputs, labels=inputs["input_ids"], output_attentions=True)
+    assert out.logits.dtype == torch.bfloat16 and torch.isfinite(out.logits).all()
+    assert torch.isfinite(out.loss)
+
+
+def test_inline_encoding_rejects_tape_controls():
+    config = small_config("transformer-dpa", encoding="inline")
+    inputs = random_inputs(config, 2, torch.Generator().manual_seed(7))
+    with pytest.raises(ValueError, match="control_ids"):
+        make_model(config)(**inputs, control_ids=torch.ones_like(inputs["input_ids"]))
+
+
+def test_position_wise_models_reject_windows_longer_than_context():
+    config = small_config("mlp", context_length=8)
+    with pytest.raises(ValueError, match="context_length"):
+        make_model(config)(input_ids=torch.zeros(1, 9, dtype=torch.long))
+
+
+def test_return_dict_false_gives_a_tuple():
+    config = small_config("lstm")
+    inputs = random_inputs(config, 2, torch.Generator().manual_seed(8))
+    loss, logits = make_model(config)(**inputs, labels=inputs["input_ids"], return_dict=False)
+    assert loss.ndim == 0 and logits.shape == (2, config.context_length, config.n_symbols)
+
+
+# ----- checkpoints: saved by each preset, loaded where iarc_hf cannot be imported
+
+LOADER = """
+import sys
+sys.modules["iarc_hf"] = None  # the package is installed (editable) here: make it unimportable
+import json, pathlib
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoModel
+
+root = pathlib.Path(sys.argv[1])
+for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+    model = AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
+    assert "iarc_hf" not in type(model).__module__, type(model).__module__
+    inputs = load_file(root / f"{folder.name}.inputs.safetensors")
+    with torch.no_grad():
+        logits = model(**inputs).logits
+    save_file({"logits": logits.contiguous()}, root / f"{folder.name}.loaded.safetensors")
+    print(folder.name, type(model).__module__, model.num_parameters())
+"""
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """Every preset (small) saved with save_pretrained, then loaded by one fresh Python."""
+    root = tmp_path_factory.mktemp("checkpoints")
+    expected = {}
+    for preset in PRESETS:
+        config = small_config(preset)
+        model = make_model(config).eval()
+        inputs = random_inputs(config, 2, torch.Generator().manual_seed(9))
+        with torch.no_grad():
+            expected[preset] = model(**inputs).logits
+        model.save_pretrained(root / preset)
+        save_file(inputs, root / f"{preset}.inputs.safetensors")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(HF_HUB_OFFLINE="1", HF_HOME=str(root / "hf_home"))
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", LOADER, str(root)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root, expected, result.stdout
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_checkpoint_is_safetensors_config_and_code_only(checkpoints, preset):
+    root, _, _ = checkpoints
+    folder = root / preset
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json",
+        "configuration_iarc.py",
+        "model.safetensors",
+        "modeling_iarc.py",
+    ]
+    config = json.loads((folder / "config.json").read_text())
+    assert config["model_type"] == "iarc"
+    assert config["auto_map"] == {
+        "AutoConfig": "configuration_iarc.IARCConfig",
+        "AutoModel": "modeling_iarc.IARCModel",
+    }
+    code = (folder / "modeling_iarc.py").read_text()
+    assert "iarc_hf" not in code and "iarc_hf" not in (folder / "configuration_iarc.py").read_text()
+    assert set(load_file(folder / "model.safetensors")) == set(
+        make_model(small_config(preset)).state_dict()
+    )
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_checkpoint_loads_without_iarc_hf_with_identical_logits(checkpoints, preset):
+    root, expected, stdout = checkpoints
+    line = next(line for line in stdout.splitlines() if line.startswith(preset + " "))
+    assert "transformers_modules" in line  # the remote code copied into the folder, not the package
+    loaded = load_file(root / f"{preset}.loaded.safetensors")["logits"]
+    assert torch.equal(loaded, expected[preset])
+
+
+def test_checkpoint_reloads_in_process(tmp_path):
+    config = small_config("cisformer-cog", num_hidden_layers=3)
+    model = make_model(config).eval()
+    model.save_pretrained(tmp_path)
+    reloaded = IARCModel.from_pretrained(tmp_path).eval()
+    inputs = random_inputs(config, 2, torch.Generator().manual_seed(10))
+    with torch.no_grad():
+        assert torch.equal(model(**inputs).logits, reloaded(**inputs).logits)
+    assert Path(tmp_path, "model.safetensors").exists()
