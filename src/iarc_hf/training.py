@@ -15,6 +15,7 @@ import math
 import shlex
 import sys
 import time
+import zlib
 from dataclasses import asdict
 from pathlib import Path
 
@@ -110,8 +111,14 @@ def _prepare_output_dir(run) -> Path:
     return out
 
 
-def train(model_args, data_args, run, command: str | None = None) -> dict:
-    """Train, evaluate, save and (optionally) push; returns the final test metrics."""
+def train(
+    model_args, data_args, run, command: str | None = None, stop_after: int | None = None
+) -> dict:
+    """Train, evaluate, save and (optionally) push; returns the final test metrics.
+
+    `stop_after` ends the run right after that step's checkpoint, as an interruption would
+    (tests use it to check that resuming continues bit for bit).
+    """
     task = check_arguments(model_args, data_args, run)
     config = build_model_config(model_args, task)
     _check_tracker(run.report_to)
@@ -177,7 +184,8 @@ def train(model_args, data_args, run, command: str | None = None) -> dict:
     running_loss, running_count, tick = 0.0, 0, time.perf_counter()
     shown = {}  # the progress bar's postfix: latest loss and validation accuracy
     for step in range(start_step, run.max_steps):
-        inputs = to_tensors(batches(step), accelerator.device)
+        batch = batches(step)
+        inputs = to_tensors(batch, accelerator.device)
         loss = model(**inputs).loss
         accelerator.backward(loss)
         if run.max_grad_norm:
@@ -229,7 +237,13 @@ def train(model_args, data_args, run, command: str | None = None) -> dict:
                 accelerator, out, done, {"train_seconds": train_seconds}, run.save_total_limit
             )
             tick = time.perf_counter()
+            if done == stop_after:
+                bar.close()
+                return None
     bar.close()
+    # which windows each process trained on last: distinct streams give distinct fingerprints
+    crc = zlib.crc32(np.ascontiguousarray(batch["input_ids"]).tobytes())
+    fingerprints = accelerator.gather(torch.tensor([crc], device=accelerator.device)).tolist()
     train_seconds += time.perf_counter() - tick
     # the last state too, so that `--resume_from_checkpoint latest` after the end is a no-op
     save_checkpoint(
@@ -250,6 +264,7 @@ def train(model_args, data_args, run, command: str | None = None) -> dict:
             world_size=accelerator.num_processes,
             device=str(accelerator.device),
             command=command,
+            fingerprints=fingerprints,
         )
     accelerator.wait_for_everyone()
     accelerator.end_training()
@@ -274,6 +289,7 @@ def finish(
     world_size,
     device,
     command,
+    fingerprints=(),
 ) -> dict:
     """Test evaluation beside the oracle, `save_pretrained`, card, curve, args and results."""
     from iarc_hf.cards import model_card
@@ -304,7 +320,10 @@ def finish(
         "test_size": data_args.test_size,
         "data_seed": data_args.data_seed,
     }
-    _write_json(out / "all_results.json", {**facts, "test": metrics})
+    _write_json(
+        out / "all_results.json",
+        {**facts, "last_batch_fingerprints": list(fingerprints), "test": metrics},
+    )
     _write_json(
         out / "training_args.json",
         {

@@ -1,0 +1,294 @@
+"""Training: arguments, the final folder, bit-identical resume, a SIGKILL, two processes, Hub push."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+
+import train as train_script  # noqa: E402
+
+from iarc_hf.hub import HubPushError, publishable_files, push_model_folder  # noqa: E402
+from iarc_hf.training import train  # noqa: E402
+
+TINY = [
+    "--preset", "transformer-dpa", "--num_hidden_layers", "1",
+    "--per_device_train_batch_size", "16", "--per_device_eval_batch_size", "64",
+    "--eval_size", "50", "--test_size", "100", "--logging_steps", "2", "--eval_steps", "4",
+]  # fmt: skip
+
+
+def cli(out, *extra) -> list[str]:
+    return ["--output_dir", str(out), *TINY, *extra]
+
+
+def run_train(out, *extra, stop_after=None):
+    return train(*train_script.parse(cli(out, *extra)), command="test", stop_after=stop_after)
+
+
+def weights(folder) -> dict[str, torch.Tensor]:
+    return load_file(str(Path(folder) / "model.safetensors"))
+
+
+def assert_same_weights(a, b):
+    wa, wb = weights(a), weights(b)
+    assert wa.keys() == wb.keys()
+    for key in wa:
+        assert torch.equal(wa[key], wb[key]), key
+
+
+@pytest.mark.parametrize(
+    "extra, argument",
+    [
+        (["--preset", "gpt-2"], "preset"),
+        (["--max_steps", "0"], "max_steps"),
+        (["--per_device_train_batch_size", "-4"], "per_device_train_batch_size"),
+        (["--eval_steps", "0"], "eval_steps"),
+        (["--resume_from_checkpoint", "/no/such/checkpoint"], "resume_from_checkpoint"),
+        (["--optimizer", "lion"], "optimizer"),
+        (["--lr_scheduler_type", "cyclic"], "lr_scheduler_type"),
+        (["--report_to", "wandb"], "report_to"),
+        (["--dataset_config", "IAX"], "controls"),
+        (["--max_gap", "0"], "max_gap"),
+        (["--hidden_size", "24"], "hidden_size"),
+        (["--attention", "linear"], "attention"),
+        (["--push_to_hub"], "hub_model_id"),
+        (["--learning_rate", "0"], "learning_rate"),
+    ],
+)
+def test_bad_arguments_fail_before_training(tmp_path, extra, argument):
+    out = tmp_path / "run"
+    with pytest.raises(ValueError, match=argument):
+        run_train(out, *extra)
+    assert not out.exists()  # nothing was trained or written
+
+
+def test_model_and_dataset_must_agree(tmp_path):
+    first = tmp_path / "first"
+    run_train(first, "--max_steps", "2")
+    with pytest.raises(ValueError, match="model_name_or_path.*n_symbols=16.*IA needs 18"):
+        run_train(tmp_path / "second", "--model_name_or_path", str(first), "--dataset_config", "IA")
+
+
+def test_resume_latest_without_checkpoint_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="resume_from_checkpoint"):
+        run_train(tmp_path / "run", "--resume_from_checkpoint", "latest")
+
+
+def test_finished_folder_is_not_overwritten_silently(tmp_path):
+    out = tmp_path / "run"
+    run_train(out, "--max_steps", "2")
+    with pytest.raises(ValueError, match="overwrite_output_dir"):
+        run_train(out, "--max_steps", "2")
+    run_train(out, "--max_steps", "2", "--overwrite_output_dir")
+
+
+def test_arguments_from_yaml_and_json(tmp_path):
+    values = {
+        "output_dir": str(tmp_path / "y"),
+        "preset": "mlp",
+        "num_hidden_layers": 2,
+        "max_steps": 3,
+    }
+    (tmp_path / "args.json").write_text(json.dumps(values))
+    (tmp_path / "args.yaml").write_text("".join(f"{k}: {v}\n" for k, v in values.items()))
+    for name in ("args.json", "args.yaml"):
+        model_args, data_args, run_args = train_script.parse([str(tmp_path / name)])
+        assert (model_args.preset, model_args.num_hidden_layers, run_args.max_steps) == (
+            "mlp",
+            2,
+            3,
+        )
+
+
+def test_resume_is_bit_identical(tmp_path):
+    # AdamW with a linear schedule, warm-up and dropout: optimizer, scheduler and RNG all matter
+    recipe = ["--optimizer", "adamw", "--learning_rate", "3e-3", "--lr_scheduler_type", "linear",
+              "--warmup_steps", "2", "--dropout", "0.1", "--max_steps", "8", "--save_steps", "4"]  # fmt: skip
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    run_train(straight, *recipe)
+    assert run_train(resumed, *recipe, stop_after=4) is None
+    assert not (resumed / "model.safetensors").exists()
+    run_train(resumed, *recipe, "--resume_from_checkpoint", "latest")
+    assert_same_weights(straight, resumed)
+    log = [json.loads(line) for line in (resumed / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "loss" in r] == [2, 4, 6, 8]  # no step logged twice
+
+
+def test_final_folder_loads_without_the_package(tmp_path):
+    out = tmp_path / "run"
+    metrics = run_train(out, "--max_steps", "4")
+    files = set(publishable_files(out))
+    assert {"config.json", "model.safetensors", "configuration_iarc.py", "modeling_iarc.py",
+            "README.md", "training_curve.png", "training_args.json", "all_results.json",
+            "metrics.jsonl"} <= files  # fmt: skip
+    assert not any(f.endswith((".bin", ".pt", ".pkl")) for f in files)
+    config = json.loads((out / "config.json").read_text())
+    assert config["auto_map"]["AutoModel"].startswith("modeling_iarc.")
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(out / "README.md")
+    results = card.data.eval_results
+    headline = next(r for r in results if r.metric_name == "accuracy")
+    assert headline.metric_value == round(metrics["accuracy"], 4)
+    assert headline.dataset_config == "IARC" and headline.dataset_split == "test"
+    assert "transformers" == card.data.library_name
+    code = (
+        "import sys, json, torch; sys.modules['iarc_hf'] = None\n"
+        "from transformers import AutoModel\n"
+        f"m = AutoModel.from_pretrained({str(out)!r}, trust_remote_code=True)\n"
+        "ids = torch.arange(24).remainder(16)[None]; ctl = torch.zeros_like(ids); ctl[0, 3] = 1\n"
+        "print(json.dumps(m(input_ids=ids, control_ids=ctl).logits.flatten().tolist()))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(out, trust_remote_code=True)
+    ids = torch.arange(24).remainder(16)[None]
+    ctl = torch.zeros_like(ids)
+    ctl[0, 3] = 1
+    expected = model(input_ids=ids, control_ids=ctl).logits.flatten()
+    assert torch.equal(torch.tensor(json.loads(result.stdout.splitlines()[-1])), expected)
+
+
+def _accelerate(*args, env_extra=None, **kwargs):
+    """`accelerate launch ...` in its own process group, so a kill reaches the training too."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", **(env_extra or {})}
+    launcher = [str(Path(sys.executable).parent / "accelerate"), "launch"]
+    return subprocess.Popen([*launcher, *args], env=env, cwd=REPO, start_new_session=True, **kwargs)
+
+
+def test_accelerate_launch_and_sigkill_resume(tmp_path):
+    out, straight = tmp_path / "killed", tmp_path / "straight"
+    args = cli(out, "--max_steps", "400", "--save_steps", "5", "--eval_steps", "1000")
+    proc = _accelerate("--num_processes", "1", "--cpu", "scripts/train.py", *args,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.time() + 180
+    while not list(out.glob("checkpoint-1[0-9]")) and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the training process it started
+    proc.wait()
+    assert not (out / "model.safetensors").exists(), "killed too late: the run had finished"
+    resume = _accelerate("--num_processes", "1", "--cpu", "scripts/train.py", *args,
+                         "--resume_from_checkpoint", "latest", stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert resume.wait(timeout=300) == 0, resume.stderr.read()
+    # the uninterrupted run, launched the same way (same threads, so the same float sums)
+    args[1] = str(straight)
+    proc = _accelerate(
+        "--num_processes",
+        "1",
+        "--cpu",
+        "scripts/train.py",
+        *args,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    assert_same_weights(straight, out)
+
+
+def test_two_processes_train_different_streams_into_one_folder(tmp_path):
+    out = tmp_path / "ddp"
+    proc = _accelerate(
+        "--multi_gpu", "--num_processes", "2", "--main_process_port", "29517", "scripts/train.py",
+        *cli(out, "--max_steps", "6", "--save_steps", "3"),
+        env_extra={"ACCELERATE_USE_CPU": "1"}, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.wait(timeout=300) == 0, proc.stderr.read()
+    results = json.loads((out / "all_results.json").read_text())
+    assert results["world_size"] == 2 and results["windows"] == 6 * 16 * 2
+    first, second = results["last_batch_fingerprints"]
+    assert first != second  # each process drew its own windows
+    assert (out / "model.safetensors").exists() and (out / "checkpoint-6").is_dir()
+    from transformers import AutoModel
+
+    AutoModel.from_pretrained(out, trust_remote_code=True)
+
+
+@pytest.fixture
+def trained(tmp_path):
+    out = tmp_path / "run"
+    run_train(out, "--max_steps", "2")
+    return out
+
+
+def test_push_records_exactly_the_final_folder(trained, monkeypatch):
+    calls = []
+    monkeypatch.setattr("huggingface_hub.get_token", lambda: "hf_fake")
+    monkeypatch.setattr("huggingface_hub.HfApi.create_repo", lambda self, repo_id, **kw: calls.append(("create_repo", repo_id, kw)) or f"https://huggingface.co/{repo_id}")  # fmt: skip
+    monkeypatch.setattr("huggingface_hub.HfApi.upload_folder", lambda self, **kw: calls.append(("upload_folder", kw)))  # fmt: skip
+    url = push_model_folder(trained, "someone/iarc-tiny", private=True)
+    assert url == "https://huggingface.co/someone/iarc-tiny"
+    (kind, repo_id, kw), (_, upload) = calls
+    assert (kind, repo_id, kw["private"], kw["exist_ok"]) == (
+        "create_repo",
+        "someone/iarc-tiny",
+        True,
+        True,
+    )
+    assert upload["repo_id"] == "someone/iarc-tiny" and upload["folder_path"] == str(trained)
+    pushed = upload["allow_patterns"]
+    assert pushed == publishable_files(trained)
+    assert not any(name.startswith("checkpoint") for name in pushed)
+    # the pushed files alone make a loadable model: copy exactly them and load that
+    only = trained.parent / "pushed"
+    only.mkdir()
+    for name in pushed:
+        (only / name).write_bytes((trained / name).read_bytes())
+    from transformers import AutoModel
+
+    AutoModel.from_pretrained(only, trust_remote_code=True)
+
+
+def test_train_with_push_to_hub_pushes_the_output_dir(tmp_path, monkeypatch):
+    pushed = []
+    monkeypatch.setattr("iarc_hf.hub.push_model_folder", lambda folder, repo_id, private: pushed.append((Path(folder), repo_id, private)) or "url")  # fmt: skip
+    out = tmp_path / "run"
+    run_train(
+        out,
+        "--max_steps",
+        "2",
+        "--push_to_hub",
+        "--hub_model_id",
+        "someone/x",
+        "--hub_private_repo",
+    )
+    assert pushed == [(out, "someone/x", True)]
+
+
+def test_push_errors_are_clear_and_keep_the_folder(trained, monkeypatch):
+    before = sorted(p.name for p in trained.iterdir())
+    monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
+    with pytest.raises(HubPushError, match="no Hugging Face token"):
+        push_model_folder(trained, "someone/x")
+    monkeypatch.setattr("huggingface_hub.get_token", lambda: "hf_fake")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+    with pytest.raises(HubPushError, match="intact"):
+        push_model_folder(trained, "someone/x")
+    assert sorted(p.name for p in trained.iterdir()) == before
+
+
+def test_evaluate_script(trained, tmp_path):
+    sys.path.insert(0, str(REPO / "scripts"))
+    import evaluate as evaluate_script
+
+    metrics = evaluate_script.main(
+        [str(trained), "--size", "200", "--json", str(tmp_path / "m.json")]
+    )
+    saved = json.loads((tmp_path / "m.json").read_text())
+    assert saved["metrics"]["accuracy"] == metrics["accuracy"]
+    assert saved["task"]["controls"] == "IARC" and metrics["oracle_accuracy"] > 0.99
