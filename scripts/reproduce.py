@@ -1,7 +1,7 @@
 """Reproduce the paper's Table 1 and Figure 1, and go beyond them.
 
     python scripts/reproduce.py run fig1                         # paper recipe, seeds 0 1 2
-    python scripts/reproduce.py run fig1 --filter cisformer-ea_IARC --seeds 0 1 2
+    python scripts/reproduce.py run fig1 --filter cisformer-ea_IARC "*_IA" --seeds 0 1 2
     python scripts/reproduce.py run table1 --max_steps 1000      # a scaled-down budget
     python scripts/reproduce.py report                           # tables + plots -> results/
 
@@ -13,6 +13,7 @@ steps are labelled scaled-down wherever they are shown.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import shlex
 import sys
@@ -30,7 +31,7 @@ def run(args) -> None:
     runs = [
         r
         for r in EXPERIMENTS[args.experiment]()
-        if not args.filter or any(f in r.name for f in args.filter)
+        if not args.filter or any(fnmatch.fnmatchcase(r.name, pattern) for pattern in args.filter)
     ]
     if not runs:
         raise SystemExit(f"no run of {args.experiment} matches --filter {args.filter}")
@@ -62,7 +63,9 @@ def main(argv=None) -> None:
     run_parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     run_parser.add_argument("--max_steps", type=int, default=PAPER_STEPS)
     run_parser.add_argument(
-        "--filter", nargs="+", help="only runs whose name contains one of these"
+        "--filter",
+        nargs="+",
+        help="only runs whose name matches one of these (shell patterns: *, ?)",
     )
     run_parser.add_argument(
         "--threads", type=int, help="torch threads (for running jobs side by side)"
