@@ -58,14 +58,7 @@ class IARCBuilderConfig(datasets.BuilderConfig):
     seed: int = DEFAULT_SEED
 
     def task(self) -> IARCTask:
-        return IARCTask(
-            controls=self.name,
-            n_symbols=self.n_symbols,
-            min_gap=self.min_gap,
-            max_gap=self.max_gap,
-            context_length=self.context_length,
-            encoding=self.encoding,
-        )
+        return IARCTask.from_attributes(self.name, self)
 
     def split_size(self, split: str) -> int:
         return getattr(self, f"{split}_size")

@@ -120,6 +120,15 @@ class IARCTask:
     def knobs(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))
 
+    @classmethod
+    def from_attributes(cls, controls: str, source) -> IARCTask:
+        """The task of `controls` with every other knob read off `source` (a config, arguments)."""
+        return cls(controls, **{k: getattr(source, k) for k in cls.knobs() if k != "controls"})
+
+    def other_knobs(self) -> dict:
+        """Every knob but the controls, as keywords (e.g. for the builder's config)."""
+        return {k: v for k, v in self.to_dict().items() if k != "controls"}
+
 
 def _validate_controls(controls) -> None:
     allowed = f"letters of {CONTROL_LETTERS!r} in that order, at least one of I, A, R"

@@ -51,14 +51,10 @@ class TrainBatches:
                 task.controls,
                 split="train",
                 seed=data_args.data_seed,
-                n_symbols=task.n_symbols,
-                min_gap=task.min_gap,
-                max_gap=task.max_gap,
-                context_length=task.context_length,
-                encoding=task.encoding,
                 train_size=data_args.train_size,
                 validation_size=0,
                 test_size=0,
+                **task.other_knobs(),
             )
             self.split = train.with_format("numpy")[:]
 

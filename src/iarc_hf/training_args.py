@@ -81,14 +81,7 @@ class DataArguments:
     data_seed: int = field(default=0, metadata={"help": "seed of the validation / test splits"})
 
     def task(self) -> IARCTask:
-        return IARCTask(
-            controls=self.dataset_config,
-            n_symbols=self.n_symbols,
-            min_gap=self.min_gap,
-            max_gap=self.max_gap,
-            context_length=self.context_length,
-            encoding=self.encoding,
-        )
+        return IARCTask.from_attributes(self.dataset_config, self)
 
 
 @dataclass
