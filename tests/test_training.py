@@ -292,3 +292,42 @@ def test_evaluate_script(trained, tmp_path):
     saved = json.loads((tmp_path / "m.json").read_text())
     assert saved["metrics"]["accuracy"] == metrics["accuracy"]
     assert saved["task"]["controls"] == "IARC" and metrics["oracle_accuracy"] > 0.99
+
+
+def test_dataset_source_batches_are_seeded_and_split_by_process(tmp_path):
+    import numpy as np
+
+    from iarc_hf.training import TrainBatches
+
+    model_args, data_args, run_args = train_script.parse(
+        cli(tmp_path / "run", "--data_source", "dataset", "--train_size", "100")
+    )
+    task = data_args.task()
+    first = TrainBatches(task, data_args, run_args, process=0, world=2)
+    second = TrainBatches(task, data_args, run_args, process=1, world=2)
+    a, b = first(0), second(0)
+    assert a["input_ids"].shape == (16, 24)
+    assert not np.array_equal(a["input_ids"], b["input_ids"])  # disjoint rows per process
+    np.testing.assert_array_equal(a["input_ids"], first(0)["input_ids"])  # deterministic in step
+    # one epoch (100 rows / 32 per step = 3 steps) covers distinct rows
+    rows = np.concatenate(
+        [
+            TrainBatches(task, data_args, run_args, p, 2)(s)["input_ids"]
+            for s in range(3)
+            for p in (0, 1)
+        ]
+    )
+    assert len({r.tobytes() for r in rows}) == len(rows)
+
+
+def test_missing_tracker_is_a_clear_error(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "tensorboard" else real(name, *a),
+    )
+    with pytest.raises(ValueError, match="report_to tensorboard"):
+        run_train(tmp_path / "run", "--report_to", "tensorboard")
