@@ -9,6 +9,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import EngFormatter  # noqa: E402
+
+# 400k, 1.6M: long window counts would overlap as tick labels
+WINDOWS = EngFormatter(sep="")
 
 
 def read_jsonl(path) -> list[dict]:
@@ -35,6 +39,8 @@ def plot_training_curve(records: list[dict], png, title: str, oracle: float | No
         xlabel="training windows", ylabel="validation accuracy", title="accuracy", ylim=(0, 1.02)
     )
     right.legend(loc="lower right", fontsize=8)
+    for axis in (left, right):
+        axis.xaxis.set_major_formatter(WINDOWS)
     fig.suptitle(title)
     fig.tight_layout()
     png = Path(png)

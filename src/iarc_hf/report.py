@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from iarc_hf.experiments import PAPER, PAPER_STEPS, mean_std
-from iarc_hf.plots import plt
+from iarc_hf.plots import WINDOWS, plt
 
 START, END = "<!-- tables:start -->", "<!-- tables:end -->"
 TASK_METRICS = ("accuracy_I", "accuracy_A", "accuracy_R", "accuracy_C")
@@ -90,6 +90,7 @@ def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
         label += f" ({len(curves)} seeds{'' if steps == PAPER_STEPS else ', scaled down'})"
         ax.plot(windows, means, marker="o", ms=2, label=label)
     ax.set(xlabel="training windows", ylabel="validation accuracy (last position)", ylim=(0, 1.02))
+    ax.xaxis.set_major_formatter(WINDOWS)
     ax.axhline(1.0, color="gray", ls="--", lw=0.8)
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(f"{experiment}: accuracy against training windows")
