@@ -124,6 +124,39 @@ def test_resume_is_bit_identical(tmp_path):
     assert [r["step"] for r in log if "loss" in r] == [2, 4, 6, 8]  # no step logged twice
 
 
+def assert_loads_without_the_package(folder, tmp_path):
+    """AutoModel loads `folder` in a Python that cannot import iarc_hf, with the same logits."""
+    code = (
+        "import sys, json, torch; sys.modules['iarc_hf'] = None\n"
+        "from transformers import AutoModel\n"
+        f"m = AutoModel.from_pretrained({str(folder)!r}, trust_remote_code=True)\n"
+        "ids = torch.arange(24).remainder(16)[None]; ctl = torch.zeros_like(ids); ctl[0, 3] = 1\n"
+        "print(json.dumps(m(input_ids=ids, control_ids=ctl).logits.flatten().tolist()))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(folder, trust_remote_code=True)
+    ids = torch.arange(24).remainder(16)[None]
+    ctl = torch.zeros_like(ids)
+    ctl[0, 3] = 1
+    expected = model(input_ids=ids, control_ids=ctl).logits.flatten()
+    assert torch.equal(torch.tensor(json.loads(result.stdout.splitlines()[-1])), expected)
+
+
+def assert_card_has_results(folder, metrics):
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(Path(folder) / "README.md")
+    headline = next(r for r in card.data.eval_results if r.metric_name == "accuracy")
+    assert headline.metric_value == round(metrics["accuracy"], 4)
+    assert headline.dataset_config == "IARC" and headline.dataset_split == "test"
+    assert card.data.library_name == "transformers"
+
+
 def test_final_folder_loads_without_the_package(tmp_path):
     out = tmp_path / "run"
     metrics = run_train(out, "--max_steps", "4")
@@ -134,33 +167,8 @@ def test_final_folder_loads_without_the_package(tmp_path):
     assert not any(f.endswith((".bin", ".pt", ".pkl")) for f in files)
     config = json.loads((out / "config.json").read_text())
     assert config["auto_map"]["AutoModel"].startswith("modeling_iarc.")
-    from huggingface_hub import ModelCard
-
-    card = ModelCard.load(out / "README.md")
-    results = card.data.eval_results
-    headline = next(r for r in results if r.metric_name == "accuracy")
-    assert headline.metric_value == round(metrics["accuracy"], 4)
-    assert headline.dataset_config == "IARC" and headline.dataset_split == "test"
-    assert "transformers" == card.data.library_name
-    code = (
-        "import sys, json, torch; sys.modules['iarc_hf'] = None\n"
-        "from transformers import AutoModel\n"
-        f"m = AutoModel.from_pretrained({str(out)!r}, trust_remote_code=True)\n"
-        "ids = torch.arange(24).remainder(16)[None]; ctl = torch.zeros_like(ids); ctl[0, 3] = 1\n"
-        "print(json.dumps(m(input_ids=ids, control_ids=ctl).logits.flatten().tolist()))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path
-    )
-    assert result.returncode == 0, result.stderr
-    from transformers import AutoModel
-
-    model = AutoModel.from_pretrained(out, trust_remote_code=True)
-    ids = torch.arange(24).remainder(16)[None]
-    ctl = torch.zeros_like(ids)
-    ctl[0, 3] = 1
-    expected = model(input_ids=ids, control_ids=ctl).logits.flatten()
-    assert torch.equal(torch.tensor(json.loads(result.stdout.splitlines()[-1])), expected)
+    assert_card_has_results(out, metrics)
+    assert_loads_without_the_package(out, tmp_path)
 
 
 def _accelerate(*args, env_extra=None, **kwargs):
@@ -212,9 +220,9 @@ def test_two_processes_train_different_streams_into_one_folder(tmp_path):
     first, second = results["last_batch_fingerprints"]
     assert first != second  # each process drew its own windows
     assert (out / "model.safetensors").exists() and (out / "checkpoint-6").is_dir()
-    from transformers import AutoModel
-
-    AutoModel.from_pretrained(out, trust_remote_code=True)
+    # the folder `accelerate launch` wrote: loadable without the package, card with results
+    assert_card_has_results(out, results["test"])
+    assert_loads_without_the_package(out, tmp_path)
 
 
 @pytest.fixture
