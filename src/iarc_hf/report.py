@@ -87,7 +87,8 @@ def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
         ]
         means = [sum(c[i] for c in curves) / len(curves) for i in range(len(windows))]
         label = f"{runs[0]['label'] or runs[0]['preset']} {runs[0]['dataset_config']}"
-        label += f" ({len(curves)} seeds{'' if steps == PAPER_STEPS else ', scaled down'})"
+        seeds = f"{len(curves)} seed" + ("s" if len(curves) > 1 else "")
+        label += f" ({seeds}{'' if steps == PAPER_STEPS else ', scaled down'})"
         ax.plot(windows, means, marker="o", ms=2, label=label)
     ax.set(xlabel="training windows", ylabel="validation accuracy (last position)", ylim=(0, 1.02))
     ax.xaxis.set_major_formatter(WINDOWS)
