@@ -51,8 +51,8 @@ def run_table(groups: dict, experiment: str) -> str:
         if exp != experiment:
             continue
         first = runs[0]
-        what = first["label"] or first["preset"]
-        if first["recipe"] != "sgd" and first["recipe"] not in what:
+        what = first["preset"] + (f": {first['label']}" if first["label"] else "")
+        if first["recipe"] != "sgd" and first["recipe"].lower() not in what.lower():
             what += f" ({first['recipe']})"
         paper = (
             PAPER.get((first["preset"], first["dataset_config"])) if not first["label"] else None
@@ -86,7 +86,9 @@ def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
             [p["accuracy"] for p in r["curve"]] for r in runs if len(r["curve"]) == len(windows)
         ]
         means = [sum(c[i] for c in curves) / len(curves) for i in range(len(windows))]
-        label = f"{runs[0]['label'] or runs[0]['preset']} {runs[0]['dataset_config']}"
+        label = f"{runs[0]['preset']} {runs[0]['label']} {runs[0]['dataset_config']}".replace(
+            "  ", " "
+        )
         seeds = f"{len(curves)} seed" + ("s" if len(curves) > 1 else "")
         label += f" ({seeds}{'' if steps == PAPER_STEPS else ', scaled down'})"
         ax.plot(windows, means, marker="o", ms=2, label=label)
@@ -109,10 +111,8 @@ def plot_bars(groups: dict, experiment: str, png: Path) -> Path | None:
     labels, means, stds, papers = [], [], [], []
     for (_, _, steps), runs in chosen:
         first = runs[0]
-        labels.append(
-            f"{first['label'] or first['preset']}\n{first['dataset_config']}"
-            + ("" if steps == PAPER_STEPS else "*")
-        )
+        name = first["preset"] + (f"\n{first['label']}" if first["label"] else "")
+        labels.append(f"{name}\n{first['dataset_config']}" + ("" if steps == PAPER_STEPS else "*"))
         mean, std = mean_std([r["metrics"]["accuracy"] for r in runs])
         means.append(mean)
         stds.append(std if len(runs) > 1 else 0)
