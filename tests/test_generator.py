@@ -191,7 +191,7 @@ def test_inline_encoding_carries_the_same_information(controls):
     inline = generate(inline_task, 300, 7)
     N = tape_task.n_symbols
     tokens = inline["input_ids"]
-    assert tokens.max() < N + tape_task.n_controls
+    assert tokens.max() < inline_task.vocab_size == N + tape_task.n_controls
     assert not inline["control_ids"].any()
     # a position is unlabelled exactly when the next token is a control
     next_is_control = np.zeros_like(tokens, dtype=bool)

@@ -89,10 +89,6 @@ class IARCTask:
         return self.n_symbols + (self.n_controls if self.encoding == "inline" else 0)
 
     @property
-    def is_default(self) -> bool:
-        return self == IARCTask(self.controls, encoding=self.encoding)
-
-    @property
     def name(self) -> str:
         """The controls plus every knob that differs from its default, e.g. `IARC-N32-gap1-5`."""
         parts = [self.controls]
@@ -109,9 +105,6 @@ class IARCTask:
     def control_id(self, letter: str) -> int:
         """The `control_ids` value of a control letter (0 means no control)."""
         return 1 + self.controls.index(letter)
-
-    def replace(self, **changes) -> IARCTask:
-        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
