@@ -17,6 +17,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import train as train_script  # noqa: E402
 
+from iarc_hf.checkpoints import latest_checkpoint  # noqa: E402
 from iarc_hf.hub import HubPushError, publishable_files, push_model_folder  # noqa: E402
 from iarc_hf.training import train  # noqa: E402
 
@@ -184,8 +185,8 @@ def test_accelerate_launch_and_sigkill_resume(tmp_path):
     proc = _accelerate("--num_processes", "1", "--cpu", "scripts/train.py", *args,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     deadline = time.time() + 180
-    while not list(out.glob("checkpoint-1[0-9]")) and time.time() < deadline:
-        time.sleep(0.2)
+    while latest_checkpoint(out) is None and time.time() < deadline:
+        time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the training process it started
     proc.wait()
     assert not (out / "model.safetensors").exists(), "killed too late: the run had finished"
