@@ -87,8 +87,8 @@ def test_cog_softmax_edges_uses_softmax_in_first_and_last_layer():
     config = small_config("cisformer-cog", num_hidden_layers=4)
     assert layer_weight_functions(config) == ["dpa", "cog", "cog", "dpa"]
     model = IARCModel(config)
-    used = [layer.attn.weights for layer in model.stack.layers]
-    assert used == [WEIGHT_FUNCTIONS[n] for n in ["dpa", "cog", "cog", "dpa"]]
+    used = [layer.attn.weight_function for layer in model.stack.layers]
+    assert used == ["dpa", "cog", "cog", "dpa"]
     assert (
         layer_weight_functions(small_config("cisformer-cog", cog_softmax_edges=False))
         == ["cog"] * 3

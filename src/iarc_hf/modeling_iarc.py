@@ -52,6 +52,145 @@ def cog_weights(z: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor
 WEIGHT_FUNCTIONS = {"dpa": dpa_weights, "expressive": expressive_weights, "cog": cog_weights}
 
 
+# ----- the same weight functions, fused for training: forward and backward written out on scores
+# laid out (problem, key j, query i), problem = (batch, head). In that layout every batched matmul
+# of the attention has the sequence as its output width (a head width of 5 as the output width is
+# 4x slower in MKL), reductions over keys run over a middle axis, and softmax uses exp2, which
+# torch vectorises (exp runs ~4x slower on CPU). Each class is checked against the reference above
+# (values and gradients) in tests/test_attention.py.
+
+LOG2E = math.log2(math.e)
+
+
+def max_over_keys(s: torch.Tensor) -> torch.Tensor:
+    """Max over dim 1 by pairwise torch.maximum: torch's amax over a short middle axis runs
+    scalar code (~15x slower for 24 keys)."""
+    while s.shape[1] > 1:
+        half = s.shape[1] // 2
+        top = torch.maximum(s[:, :half], s[:, half : 2 * half])
+        if s.shape[1] % 2:
+            top[:, :1] = torch.maximum(top[:, :1], s[:, -1:])
+        s = top
+    return s
+
+
+def exp2_softmax_(s: torch.Tensor) -> torch.Tensor:
+    """In place: softmax over keys (dim 1) of base-2 scores."""
+    s.sub_(max_over_keys(s)).exp2_()
+    return s.div_(s.sum(1, keepdim=True))
+
+
+def softmax_backward_(dw: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """In place: the gradient of the natural-base softmax's input, from dL/dw and w."""
+    return dw.sub_((dw * w).sum(1, keepdim=True)).mul_(w)
+
+
+class FusedDPA:
+    """softmax_j(z + b): z scaled by log2(e) on the (small) queries, b as a base-2 bias."""
+
+    query_factor = LOG2E
+
+    @staticmethod
+    def prepare_bias(bias: torch.Tensor) -> torch.Tensor:
+        return bias * LOG2E
+
+    @staticmethod
+    def forward(z: torch.Tensor, bias: torch.Tensor, eps: float):
+        w = exp2_softmax_(z.view(-1, *bias.shape).add_(bias).view_as(z))
+        return w, (w,)
+
+    @staticmethod
+    def backward(dw: torch.Tensor, saved: tuple) -> torch.Tensor:
+        (w,) = saved
+        return softmax_backward_(dw, w).mul_(1 / LOG2E)  # scores were z * log2(e)
+
+
+class FusedExpressive:
+    """z^2/(1+z^2) e^b / (sum_j + eps); e^b is the prepared bias (0 above the diagonal)."""
+
+    query_factor = 1.0
+
+    @staticmethod
+    def prepare_bias(bias: torch.Tensor) -> torch.Tensor:
+        return bias.exp()
+
+    @staticmethod
+    def forward(z: torch.Tensor, bias: torch.Tensor, eps: float):
+        g = z.square().add_(1).reciprocal_()  # 1 / (1 + z^2)
+        u = torch.sub(1, g).view(-1, *bias.shape).mul_(bias).view_as(z)
+        den = u.sum(1, keepdim=True).add_(eps)
+        slope = g.square_().mul_(z).view(-1, *bias.shape).mul_(bias).view_as(z).mul_(2)  # du/dz
+        return u.div_(den), (u, den, slope)
+
+    @staticmethod
+    def backward(dw: torch.Tensor, saved: tuple) -> torch.Tensor:
+        w, den, slope = saved
+        return dw.sub_((dw * w).sum(1, keepdim=True)).div_(den).mul_(slope)
+
+
+class FusedCog:
+    """sign(z) softmax_j(|z| + b)."""
+
+    query_factor = 1.0
+
+    @staticmethod
+    def prepare_bias(bias: torch.Tensor) -> torch.Tensor:
+        return bias * LOG2E
+
+    @staticmethod
+    def forward(z: torch.Tensor, bias: torch.Tensor, eps: float):
+        sign = torch.sign(z)
+        s = z.abs_().mul_(LOG2E).view(-1, *bias.shape).add_(bias).view_as(z)
+        p = exp2_softmax_(s)
+        return p * sign, (p, sign)
+
+    @staticmethod
+    def backward(dw: torch.Tensor, saved: tuple) -> torch.Tensor:
+        p, sign = saved
+        return softmax_backward_(dw.mul_(sign), p).mul_(sign)
+
+
+FUSED_WEIGHT_FUNCTIONS = {"dpa": FusedDPA, "expressive": FusedExpressive, "cog": FusedCog}
+
+
+class AttentionCore(torch.autograd.Function):
+    """y = weights(q k^T / sqrt(d_head), bias) v for all heads, from the fused projection
+    qkv (T, B, 3 * H * d_head) to y (T, B, H * d_head); also returns the weights
+    (B * H, key, query), which carry no gradient (they are for plots)."""
+
+    @staticmethod
+    def forward(ctx, qkv, bias, name: str, num_heads: int, eps: float):
+        t, b, three_d = qkv.shape
+        h, c = num_heads, three_d // (3 * num_heads)
+        fn = FUSED_WEIGHT_FUNCTIONS[name]
+        x = qkv.view(t, b, 3, h, c).permute(2, 1, 3, 4, 0).reshape(3, b * h, c, t)
+        scale = c**-0.5 * fn.query_factor
+        q, k, v = x[0] * scale, x[1], x[2]
+        w, saved = fn.forward(torch.bmm(k.transpose(1, 2), q), bias, eps)
+        y = torch.bmm(v, w)  # (B * H, d_head, T)
+        ctx.save_for_backward(q, k, v, w, *saved)
+        ctx.name, ctx.scale = name, scale
+        ctx.mark_non_differentiable(w)
+        ctx.set_materialize_grads(False)  # no zero gradient built for the weights
+        return y.view(b, h * c, t).permute(2, 0, 1).contiguous(), w
+
+    @staticmethod
+    def backward(ctx, dy, _):
+        if dy is None:  # the output was not used in the loss
+            return None, None, None, None, None
+        q, k, v, w, *saved = ctx.saved_tensors
+        n, c, t = q.shape
+        b = dy.shape[1]
+        dy = dy.reshape(t, b, -1).permute(1, 2, 0).reshape(n, c, t)
+        grads = dy.new_empty(3, n, c, t)
+        torch.bmm(dy, w.transpose(1, 2), out=grads[2])  # dv
+        ds = FUSED_WEIGHT_FUNCTIONS[ctx.name].backward(torch.bmm(v.transpose(1, 2), dy), saved)
+        torch.bmm(k, ds, out=grads[0]).mul_(ctx.scale)  # dq
+        torch.bmm(q, ds.transpose(1, 2), out=grads[1])  # dk
+        dqkv = grads.view(3, b, -1, c, t).permute(4, 1, 0, 2, 3).reshape(t, b, 3 * n // b * c)
+        return dqkv, None, None, None, None
+
+
 def alibi_slopes(num_heads: int) -> torch.Tensor:
     """The standard ALiBi slopes 2^(-8h/H), h = 1..H."""
     h = torch.arange(1, num_heads + 1, dtype=torch.float32)
@@ -119,18 +258,21 @@ class Attention(nn.Module):
         self.qkv = make_linear(config, d, 3 * d)  # Q, K, V in one contraction
         self.out = make_linear(config, d, d)
         self.out.is_residual_output = True
-        self.weights = WEIGHT_FUNCTIONS[weight_function]
+        self.weight_function = weight_function
         self.eps = config.expressive_eps
 
-    def forward(self, u: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        t, b, d = u.shape
-        h = self.num_heads
-        # (T, B, 3d) -> three (B, H, T, d_head), all heads at once
-        q, k, v = self.qkv(u).view(t, b, 3, h, d // h).permute(2, 1, 3, 0, 4)
-        z = torch.matmul(q, k.transpose(-1, -2)) * (d // h) ** -0.5
-        w = self.weights(z, bias, self.eps)
-        y = torch.matmul(w, v).permute(2, 0, 1, 3).reshape(t, b, d)
-        return self.out(y), w
+    def forward(self, u: torch.Tensor, biases: dict) -> tuple[torch.Tensor, torch.Tensor]:
+        """u: (T, B, d); biases: the prepared bias of each weight function, (H, key, query).
+        Returns the output (T, B, d) and the weights (B, H, query, key)."""
+        t, b, _ = u.shape
+        y, w = AttentionCore.apply(
+            self.qkv(u),
+            biases[self.weight_function],
+            self.weight_function,
+            self.num_heads,
+            self.eps,
+        )
+        return self.out(y), w.view(b, self.num_heads, t, t).transpose(-1, -2)
 
 
 class PreProjection(nn.Module):
@@ -185,11 +327,11 @@ class Block(nn.Module):
         self.ffn = FeedForward(config)
         self.dropout = config.dropout
 
-    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, biases: dict) -> tuple[torch.Tensor, torch.Tensor]:
         u = self.attn_norm(x)
         if self.pre_projection is not None:
             u = self.pre_projection(u)
-        a, weights = self.attn(u, bias)
+        a, weights = self.attn(u, biases)
         if self.content_skip is not None:
             a = a + self.content_skip(u)
         x = x + F.dropout(a, self.dropout, self.training)
@@ -215,12 +357,16 @@ class TransformerStack(nn.Module):
         slopes = alibi_slopes(self.num_heads).to(x.device)
         if not self.alibi:
             slopes = torch.zeros_like(slopes)
-        bias = attention_bias(slopes, x.shape[1]).to(x.dtype)
+        bias = attention_bias(slopes, x.shape[1]).to(x.dtype).transpose(-1, -2)  # (H, key, query)
+        biases = {
+            name: FUSED_WEIGHT_FUNCTIONS[name].prepare_bias(bias).contiguous()
+            for name in {layer.attn.weight_function for layer in self.layers}
+        }
         # time-major for the position-wise contractions; contiguous, or every layer copies
         x = x.transpose(0, 1).contiguous()
         maps = []
         for layer in self.layers:
-            x, weights = layer(x, bias)
+            x, weights = layer(x, biases)
             if output_attentions:
                 maps.append(weights)
         return x.transpose(0, 1), tuple(maps)
