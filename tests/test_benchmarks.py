@@ -1,9 +1,17 @@
 """The training-step benchmark runs end to end and compares like with like (tiny batch)."""
 
 import pytest
+import torch
 
 from iarc_hf.benchmarks.naive import naive_for
-from iarc_hf.benchmarks.train_step import REFERENCE_PRESETS, bench_train_steps, format_table, main
+from iarc_hf.benchmarks.train_step import (
+    REFERENCE_PRESETS,
+    bench_train_steps,
+    format_table,
+    interleaved_seconds,
+    main,
+    random_batch,
+)
 from iarc_hf.configuration_iarc import IARCConfig
 from iarc_hf.modeling_iarc import IARCModel
 
@@ -13,6 +21,80 @@ def test_naive_reference_has_the_preset_parameter_count(preset):
     config = IARCConfig.from_preset(preset)
     naive = sum(p.numel() for p in naive_for(config).parameters())
     assert naive == IARCModel(config).num_parameters()
+
+
+def naive_weights_from(model: IARCModel) -> dict:
+    """Our parameters under the naive reference's names (Q, K, V split; position-wise biases
+    and gains without their broadcast axis)."""
+    config, state = model.config, {}
+    d = config.hidden_size
+    for i, layer in enumerate(model.stack.layers):
+        attn, ffn = layer.attn, layer.ffn
+        if config.position_wise:
+            names = {"wq": 0, "wk": 1, "wv": 2}
+            for name, j in names.items():
+                state[f"blocks.{i}.{name}"] = attn.qkv.weight[..., j * d : (j + 1) * d]
+                state[f"blocks.{i}.b{name[1]}"] = attn.qkv.bias[:, 0, j * d : (j + 1) * d]
+            pairs = {"wo": attn.out, "w1": ffn.up, "w2": ffn.down}
+            for name, linear in pairs.items():
+                state[f"blocks.{i}.{name}"] = linear.weight
+                state[f"blocks.{i}.b{name[1]}"] = linear.bias[:, 0]
+            state[f"blocks.{i}.g1"] = layer.attn_norm.weight[:, 0]
+            state[f"blocks.{i}.g2"] = layer.ffn_norm.weight[:, 0]
+        else:
+            for name, j in {"q": 0, "k": 1, "v": 2}.items():
+                state[f"blocks.{i}.{name}.weight"] = attn.qkv.weight[j * d : (j + 1) * d]
+                state[f"blocks.{i}.{name}.bias"] = attn.qkv.bias[j * d : (j + 1) * d]
+            for name, linear in {"o": attn.out, "ff1": ffn.up, "ff2": ffn.down}.items():
+                state[f"blocks.{i}.{name}.weight"] = linear.weight
+                state[f"blocks.{i}.{name}.bias"] = linear.bias
+            state[f"blocks.{i}.norm1.weight"] = layer.attn_norm.weight
+            state[f"blocks.{i}.norm2.weight"] = layer.ffn_norm.weight
+    state["norm.weight"] = model.final_norm.weight
+    state["head.weight"], state["head.bias"] = model.head.weight, model.head.bias
+    return state
+
+
+@pytest.mark.parametrize("preset", REFERENCE_PRESETS)
+def test_naive_reference_computes_the_same_loss_and_gradients(preset):
+    """The benchmark compares like with like: with our weights the naive model is our model."""
+    torch.manual_seed(0)
+    config = IARCConfig.from_preset(preset, num_hidden_layers=3)
+    model = IARCModel(config).double()
+    for p in model.parameters():  # away from the zero/one init, so every term matters
+        p.data.add_(0.1 * torch.randn_like(p))
+    naive = naive_for(config).double()
+    naive.load_state_dict({k: v.detach().clone() for k, v in naive_weights_from(model).items()})
+    batch = random_batch(config, 5, "cpu")
+    ours, theirs = model(**batch).loss, naive(**batch)  # our loss is float32 by design
+    torch.testing.assert_close(ours.double(), theirs, rtol=1e-6, atol=0)
+    ours.backward()
+    theirs.backward()
+    ours_grads = naive_weights_from_grads(model)
+    assert ours_grads.keys() == dict(naive.named_parameters()).keys()
+    # float32 loss: agreement to ~1e-5 of the gradients' scale (the key bias's is exactly 0
+    # in softmax attention, so the scale is the largest gradient of all)
+    scale = max(p.grad.abs().max().item() for p in naive.parameters())
+    for name, p in naive.named_parameters():
+        torch.testing.assert_close(ours_grads[name], p.grad, rtol=0, atol=1e-4 * scale, msg=name)
+
+
+def naive_weights_from_grads(model: IARCModel) -> dict:
+    """The same mapping applied to the gradients."""
+    shadow = IARCModel(model.config).double()
+    with torch.no_grad():
+        for s, p in zip(shadow.parameters(), model.parameters(), strict=True):
+            s.copy_(p.grad)
+    return naive_weights_from(shadow)
+
+
+def test_interleaved_timing_times_every_function_each_round():
+    calls = []
+    seconds = interleaved_seconds(
+        [lambda: calls.append("a"), lambda: calls.append("b")], rounds=3, warmup=1
+    )
+    assert calls == ["a", "b"] + ["a", "b"] * 3
+    assert len(seconds) == 2 and all(s >= 0 for s in seconds)
 
 
 def test_bench_rows_for_ours_references_and_matmul():

@@ -1,7 +1,8 @@
 """Straightforward eager references for the benchmark, written as one would first write them:
 a separate projection per Q, K, V, heads split per layer, the ALiBi bias and causal mask
-rebuilt in every layer, the cisformer as one einsum per position-wise projection.
-Same shapes and parameter counts as the presets they are compared with."""
+rebuilt in every layer, the attention weights as the paper's formula, the cisformer as one
+einsum per position-wise projection. Same shapes and parameter counts as the presets they are
+compared with."""
 
 import math
 
@@ -21,10 +22,21 @@ def alibi_causal_bias(length: int, num_heads: int, device) -> torch.Tensor:
     return bias.masked_fill(~mask, float("-inf"))
 
 
+def attention_weights(scores: torch.Tensor, bias: torch.Tensor, attention: str) -> torch.Tensor:
+    if attention == "dpa":
+        return torch.softmax(scores + bias, dim=-1)
+    if attention == "expressive":  # z^2 / (1 + z^2) * exp(bias), normalised
+        w = scores**2 / (1 + scores**2) * torch.exp(bias)
+        return w / (w.sum(dim=-1, keepdim=True) + 1e-6)
+    if attention == "cog":  # sign(z) * softmax(|z| + bias)
+        return torch.sign(scores) * torch.softmax(scores.abs() + bias, dim=-1)
+    raise ValueError(f"attention={attention!r} has no naive reference")
+
+
 class NaiveBlock(nn.Module):
-    def __init__(self, d: int, heads: int, expansion: int):
+    def __init__(self, d: int, heads: int, expansion: int, attention: str):
         super().__init__()
-        self.heads = heads
+        self.heads, self.attention = heads, attention
         self.norm1, self.norm2 = nn.LayerNorm(d, bias=False), nn.LayerNorm(d, bias=False)
         self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
         self.ff1, self.ff2 = nn.Linear(d, expansion * d), nn.Linear(expansion * d, d)
@@ -36,7 +48,7 @@ class NaiveBlock(nn.Module):
         k = self.k(h).view(b, t, self.heads, -1).transpose(1, 2)
         v = self.v(h).view(b, t, self.heads, -1).transpose(1, 2)
         scores = q @ k.transpose(-2, -1) / math.sqrt(d // self.heads)
-        att = torch.softmax(scores + alibi_causal_bias(t, self.heads, x.device), dim=-1)
+        att = attention_weights(scores, alibi_causal_bias(t, self.heads, x.device), self.attention)
         x = x + self.o((att @ v).transpose(1, 2).reshape(b, t, d))
         return x + self.ff2(F.gelu(self.ff1(self.norm2(x))))
 
@@ -44,9 +56,9 @@ class NaiveBlock(nn.Module):
 class NaivePositionWiseBlock(nn.Module):
     """Cisformer block: every tensor has a leading position axis, applied with einsum."""
 
-    def __init__(self, length: int, d: int, heads: int, expansion: int):
+    def __init__(self, length: int, d: int, heads: int, expansion: int, attention: str):
         super().__init__()
-        self.heads = heads
+        self.heads, self.attention = heads, attention
 
         def weight(d_in, d_out):
             return nn.Parameter(torch.randn(length, d_in, d_out) / math.sqrt(d_in))
@@ -79,7 +91,7 @@ class NaivePositionWiseBlock(nn.Module):
             .transpose(1, 2)
         )
         scores = q @ k.transpose(-2, -1) / math.sqrt(d // self.heads)
-        att = torch.softmax(scores + alibi_causal_bias(t, self.heads, x.device), dim=-1)
+        att = attention_weights(scores, alibi_causal_bias(t, self.heads, x.device), self.attention)
         y = (att @ v).transpose(1, 2).reshape(b, t, d)
         x = x + torch.einsum("bld,lde->ble", y, self.wo) + self.bo
         h = F.layer_norm(x, (d,)) * self.g2
@@ -90,27 +102,32 @@ class NaivePositionWiseBlock(nn.Module):
 class NaiveModel(nn.Module):
     """One-hot input (d = n_symbols + n_controls), blocks, final norm, head onto the symbols."""
 
-    def __init__(self, n_symbols, n_controls, layers, heads, expansion, length, position_wise):
+    def __init__(
+        self, n_symbols, n_controls, layers, heads, expansion, length, position_wise, attention
+    ):
         super().__init__()
         d = n_symbols + n_controls
         self.n_symbols, self.n_controls = n_symbols, n_controls
         if position_wise:
             self.blocks = nn.ModuleList(
-                NaivePositionWiseBlock(length, d, heads, expansion) for _ in range(layers)
+                NaivePositionWiseBlock(length, d, heads, expansion, attention)
+                for _ in range(layers)
             )
         else:
-            self.blocks = nn.ModuleList(NaiveBlock(d, heads, expansion) for _ in range(layers))
+            self.blocks = nn.ModuleList(
+                NaiveBlock(d, heads, expansion, attention) for _ in range(layers)
+            )
         self.norm = nn.LayerNorm(d, bias=False)
         self.head = nn.Linear(d, n_symbols)
 
     def forward(self, input_ids, control_ids, labels):
         x = torch.cat(
             [
-                F.one_hot(input_ids, self.n_symbols).float(),
-                F.one_hot(control_ids, self.n_controls + 1)[..., 1:].float(),
+                F.one_hot(input_ids, self.n_symbols),
+                F.one_hot(control_ids, self.n_controls + 1)[..., 1:],
             ],
             dim=-1,
-        )
+        ).to(self.head.weight.dtype)
         for block in self.blocks:
             x = block(x)
         logits = self.head(self.norm(x))
@@ -120,7 +137,8 @@ class NaiveModel(nn.Module):
 
 
 def naive_for(config) -> NaiveModel:
-    """The naive reference with the shape of an IARCConfig (dpa transformer or cisformer)."""
+    """The naive reference with the shape and attention of an IARCConfig (a transformer or
+    cisformer, one-hot embedding, no pre-projection or content skip)."""
     return NaiveModel(
         config.n_symbols,
         config.n_controls,
@@ -129,4 +147,5 @@ def naive_for(config) -> NaiveModel:
         config.ffn_expansion,
         config.context_length,
         config.position_wise,
+        config.attention,
     )

@@ -1,6 +1,7 @@
 """Training-step throughput per preset (batch 200, L=24): tokens/s and achieved GFLOP/s, next to
 a plain torch.matmul, a straightforward eager reference (naive.py) and x-transformers, all
-measured in the same run.
+measured in the same run. The implementations of a preset are timed in interleaved rounds (one
+step each per round, median over rounds), so that a change in the machine's load hits all alike.
 
 FLOPs are counted with torch.utils.flop_counter.FlopCounterMode over one training step
 (forward + backward) of each implementation: the matmul-type operations it actually runs.
@@ -18,8 +19,9 @@ from iarc_hf.benchmarks.naive import naive_for
 from iarc_hf.configuration_iarc import PRESETS, IARCConfig
 from iarc_hf.modeling_iarc import IARCModel
 
-# The two models the speed goal is about, with the shapes the references are built for.
-REFERENCE_PRESETS = ("cisformer-dpa", "transformer-dpa")
+# The models the speed goal is about (12-layer cisformer, 60-layer transformer), with the
+# attention variants the naive reference is written for.
+REFERENCE_PRESETS = ("cisformer-dpa", "cisformer-ea", "transformer-dpa", "transformer-ea")
 
 
 def random_batch(config: IARCConfig, batch_size: int, device: str) -> dict:
@@ -64,24 +66,29 @@ def seconds_per_call(
     fn: Callable[[], None], calls: int, warmup: int = 2, device: str = "cpu"
 ) -> float:
     """Median over calls: robust to other processes sharing the machine."""
+    return interleaved_seconds([fn], calls, warmup, device)[0]
+
+
+def interleaved_seconds(
+    fns: list[Callable[[], None]], rounds: int, warmup: int = 2, device: str = "cpu"
+) -> list[float]:
+    """Median seconds per call of each fn, timed one call each per round, round after round."""
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(calls):
-        sync()
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, series in zip(fns, times, strict=True):
+            sync()
+            start = time.perf_counter()
+            fn()
+            sync()
+            series.append(time.perf_counter() - start)
+    return [statistics.median(series) for series in times]
 
 
-def measure(
-    name: str, implementation: str, model, step, tokens: int, steps: int, device: str
-) -> dict:
-    flops = count_flops(model, step, tokens)
-    seconds = seconds_per_call(step, steps, device=device)
+def row(name: str, implementation: str, model, flops: int, tokens: int, seconds: float) -> dict:
     return {
         "model": name,
         "implementation": implementation,
@@ -152,9 +159,8 @@ def matmul_reference(batch_size: int, steps: int, device: str) -> list[dict]:
     rows = []
     for m, k, n in ((batch_size * 24, 20, 80), (2048, 2048, 2048)):
         a, b = torch.randn(m, k, device=device), torch.randn(k, n, device=device)
-        seconds = seconds_per_call(
-            lambda a=a, b=b: torch.matmul(a, b), max(steps, 3), device=device
-        )
+        calls = 100 if m * k * n < 10**8 else max(steps, 3)  # the small one: many, it is cheap
+        seconds = seconds_per_call(lambda a=a, b=b: torch.matmul(a, b), calls, device=device)
         rows.append(
             {
                 "model": f"matmul {m}x{k}x{n}",
@@ -182,20 +188,21 @@ def bench_train_steps(
     rows = matmul_reference(batch_size, steps, device)
     for preset in presets:
         config, model, step, batch = ours(preset, batch_size, device, compile)
+        candidates = [("iarc (compiled)" if compile else "iarc", model, step)]
+        if references and preset in REFERENCE_PRESETS:
+            candidates.append(("naive eager", *naive(config, batch, device)))
+            # x-transformers has softmax attention and shared (not position-wise) layers only
+            if config.attention == "dpa" and not config.position_wise:
+                xt = x_transformers(config, batch, device)
+                if xt is None:
+                    print("x-transformers is not installed (pip install 'iarc-hf[bench]')")
+                else:
+                    candidates.append(("x-transformers", *xt))
         tokens = batch_size * config.context_length
-        label = "iarc (compiled)" if compile else "iarc"
-        rows.append(measure(preset, label, model, step, tokens, steps, device))
-        if not references or preset not in REFERENCE_PRESETS:
-            continue
-        ref_model, ref_step = naive(config, batch, device)
-        rows.append(measure(preset, "naive eager", ref_model, ref_step, tokens, steps, device))
-        if config.position_wise:
-            continue  # x-transformers has no position-wise (cisformer) layers
-        xt = x_transformers(config, batch, device)
-        if xt is None:
-            print("x-transformers is not installed (pip install 'iarc-hf[bench]'); skipping it")
-            continue
-        rows.append(measure(preset, "x-transformers", *xt, tokens, steps, device))
+        flops = [count_flops(m, s, tokens) for _, m, s in candidates]
+        seconds = interleaved_seconds([s for *_, s in candidates], steps, device=device)
+        for (label, m, _), f, sec in zip(candidates, flops, seconds, strict=True):
+            rows.append(row(preset, label, m, f, tokens, sec))
     return rows
 
 
@@ -230,11 +237,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--batch_size", type=int, default=200)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)"
+    )
     parser.add_argument("--compile", action="store_true", help="torch.compile our model (optional)")
     parser.add_argument(
         "--no_references", action="store_true", help="skip naive and x-transformers"
     )
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"device {args.device}, {torch.get_num_threads()} thread(s), torch {torch.__version__}")
     rows = bench_train_steps(
         args.presets, args.batch_size, args.steps, args.device, args.compile, not args.no_references
     )
