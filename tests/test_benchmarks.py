@@ -2,7 +2,9 @@
 
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
+from iarc_hf.benchmarks.matmul_floor import record_matmuls, replay
 from iarc_hf.benchmarks.naive import naive_for
 from iarc_hf.benchmarks.train_step import (
     REFERENCE_PRESETS,
@@ -107,6 +109,8 @@ def test_bench_rows_for_ours_references_and_matmul():
         assert r["ms_per_step"] > 0 and r["gflop_per_step"] > 0
     ours, naive = by[("cisformer-dpa", "iarc")], by[("cisformer-dpa", "naive eager")]
     assert ours["gflop_per_step"] == pytest.approx(naive["gflop_per_step"], rel=0.05)  # same work
+    floor = by[("cisformer-dpa", "matmul floor")]
+    assert floor["gflop_per_step"] == pytest.approx(ours["gflop_per_step"], rel=1e-9)
     assert "tokens/s" in format_table(rows)
 
 
@@ -114,3 +118,30 @@ def test_bench_rows_for_ours_references_and_matmul():
 def test_main_with_x_transformers(capsys):
     main(["--presets", "transformer-dpa", "--batch_size", "2", "--steps", "1"])
     assert "transformer-dpa" in capsys.readouterr().out
+
+
+def test_matmul_floor_replays_exactly_the_step_products():
+    a, b = torch.randn(6, 4), torch.randn(4, 3)
+    x, y = torch.randn(2, 5, 4), torch.randn(2, 4, 3)
+    out = torch.empty(2, 5, 3)
+
+    def step():
+        torch.relu(a @ b)  # not a product: not replayed
+        torch.addmm(torch.zeros(3), a, b, beta=0.5)
+        torch.bmm(x, y.transpose(1, 2).transpose(1, 2), out=out)
+        torch.baddbmm(out, x, y)
+
+    calls = record_matmuls(step)
+    names = [str(func) for func, *_ in calls]
+    assert names == [
+        "aten.mm.default",
+        "aten.addmm.default",
+        "aten.bmm.out",
+        "aten.baddbmm.default",
+    ]
+    assert calls[1][2] == {"beta": 0.5}
+    with FlopCounterMode(display=False) as original:
+        step()
+    with FlopCounterMode(display=False) as replayed:
+        replay(calls, "cpu")()
+    assert replayed.get_total_flops() == original.get_total_flops() > 0
