@@ -57,7 +57,7 @@ WEIGHT_FUNCTIONS = {"dpa": dpa_weights, "expressive": expressive_weights, "cog":
 # of the attention has the sequence as its output width (a head width of 5 as the output width is
 # 4x slower in MKL), reductions over keys run over a middle axis, and softmax uses exp2, which
 # torch vectorises (exp runs ~4x slower on CPU). Each class is checked against the reference above
-# (values and gradients) in tests/test_attention.py.
+# (values and gradients) in tests/test_attention_core.py.
 
 LOG2E = math.log2(math.e)
 
@@ -80,15 +80,11 @@ def exp2_softmax_(s: torch.Tensor) -> torch.Tensor:
     return s.div_(s.sum(1, keepdim=True))
 
 
-def softmax_backward_(dw: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """In place: the gradient of the natural-base softmax's input, from dL/dw and w."""
-    return dw.sub_((dw * w).sum(1, keepdim=True)).mul_(w)
-
-
 class FusedDPA:
     """softmax_j(z + b): z scaled by log2(e) on the (small) queries, b as a base-2 bias."""
 
     query_factor = LOG2E
+    grad_factor = 1 / LOG2E  # the scores were z * log2(e)
 
     @staticmethod
     def prepare_bias(bias: torch.Tensor) -> torch.Tensor:
@@ -96,19 +92,18 @@ class FusedDPA:
 
     @staticmethod
     def forward(z: torch.Tensor, bias: torch.Tensor, eps: float):
-        w = exp2_softmax_(z.view(-1, *bias.shape).add_(bias).view_as(z))
-        return w, (w,)
+        return exp2_softmax_(z.view(-1, *bias.shape).add_(bias).view_as(z)), ()
 
     @staticmethod
-    def backward(dw: torch.Tensor, saved: tuple) -> torch.Tensor:
-        (w,) = saved
-        return softmax_backward_(dw, w).mul_(1 / LOG2E)  # scores were z * log2(e)
+    def backward(dw: torch.Tensor, dw_dot_w: torch.Tensor, w: torch.Tensor, saved: tuple):
+        return dw.sub_(dw_dot_w).mul_(w)  # softmax: w (dw - sum_j w dw)
 
 
 class FusedExpressive:
     """z^2/(1+z^2) e^b / (sum_j + eps); e^b is the prepared bias (0 above the diagonal)."""
 
     query_factor = 1.0
+    grad_factor = 1.0
 
     @staticmethod
     def prepare_bias(bias: torch.Tensor) -> torch.Tensor:
@@ -119,19 +114,22 @@ class FusedExpressive:
         g = z.square().add_(1).reciprocal_()  # 1 / (1 + z^2)
         u = torch.sub(1, g).view(-1, *bias.shape).mul_(bias).view_as(z)
         den = u.sum(1, keepdim=True).add_(eps)
-        slope = g.square_().mul_(z).view(-1, *bias.shape).mul_(bias).view_as(z).mul_(2)  # du/dz
-        return u.div_(den), (u, den, slope)
+        # d u / d z = 2 z / (1 + z^2)^2 e^b, over the normaliser: all the backward needs
+        slope = g.square_().mul_(z).view(-1, *bias.shape).mul_(bias).view_as(z)
+        slope.mul_(den.reciprocal().mul_(2))
+        return u.div_(den), (slope,)
 
     @staticmethod
-    def backward(dw: torch.Tensor, saved: tuple) -> torch.Tensor:
-        w, den, slope = saved
-        return dw.sub_((dw * w).sum(1, keepdim=True)).div_(den).mul_(slope)
+    def backward(dw: torch.Tensor, dw_dot_w: torch.Tensor, w: torch.Tensor, saved: tuple):
+        (slope_over_den,) = saved
+        return dw.sub_(dw_dot_w).mul_(slope_over_den)  # d(u / sum)/du, then du/dz
 
 
 class FusedCog:
     """sign(z) softmax_j(|z| + b)."""
 
     query_factor = 1.0
+    grad_factor = 1.0
 
     @staticmethod
     def prepare_bias(bias: torch.Tensor) -> torch.Tensor:
@@ -141,13 +139,12 @@ class FusedCog:
     def forward(z: torch.Tensor, bias: torch.Tensor, eps: float):
         sign = torch.sign(z)
         s = z.abs_().mul_(LOG2E).view(-1, *bias.shape).add_(bias).view_as(z)
-        p = exp2_softmax_(s)
-        return p * sign, (p, sign)
+        return exp2_softmax_(s).mul_(sign), (sign,)
 
     @staticmethod
-    def backward(dw: torch.Tensor, saved: tuple) -> torch.Tensor:
-        p, sign = saved
-        return softmax_backward_(dw.mul_(sign), p).mul_(sign)
+    def backward(dw: torch.Tensor, dw_dot_w: torch.Tensor, w: torch.Tensor, saved: tuple):
+        (sign,) = saved  # p = w sign; d|z| = p (dp - sum_j p dp), dp = dw sign, dz = d|z| sign
+        return dw.mul_(sign).sub_(dw_dot_w).mul_(w)
 
 
 FUSED_WEIGHT_FUNCTIONS = {"dpa": FusedDPA, "expressive": FusedExpressive, "cog": FusedCog}
@@ -168,7 +165,7 @@ class AttentionCore(torch.autograd.Function):
         q, k, v = x[0] * scale, x[1], x[2]
         w, saved = fn.forward(torch.bmm(k.transpose(1, 2), q), bias, eps)
         y = torch.bmm(v, w)  # (B * H, d_head, T)
-        ctx.save_for_backward(q, k, v, w, *saved)
+        ctx.save_for_backward(q, k, v, w, y, *saved)
         ctx.name, ctx.scale = name, scale
         ctx.mark_non_differentiable(w)
         ctx.set_materialize_grads(False)  # no zero gradient built for the weights
@@ -178,15 +175,20 @@ class AttentionCore(torch.autograd.Function):
     def backward(ctx, dy, _):
         if dy is None:  # the output was not used in the loss
             return None, None, None, None, None
-        q, k, v, w, *saved = ctx.saved_tensors
+        q, k, v, w, y, *saved = ctx.saved_tensors
+        fn = FUSED_WEIGHT_FUNCTIONS[ctx.name]
         n, c, t = q.shape
         b = dy.shape[1]
         dy = dy.reshape(t, b, -1).permute(1, 2, 0).reshape(n, c, t)
         grads = dy.new_empty(3, n, c, t)
         torch.bmm(dy, w.transpose(1, 2), out=grads[2])  # dv
-        ds = FUSED_WEIGHT_FUNCTIONS[ctx.name].backward(torch.bmm(v.transpose(1, 2), dy), saved)
-        torch.bmm(k, ds, out=grads[0]).mul_(ctx.scale)  # dq
+        # sum_j dw_ji w_ji = sum_c dy_ci y_ci (as in FlashAttention): no pass over the scores
+        dw_dot_w = (dy * y).sum(1, keepdim=True)
+        ds = fn.backward(torch.bmm(v.transpose(1, 2), dy), dw_dot_w, w, saved)
+        torch.bmm(k, ds, out=grads[0]).mul_(ctx.scale * fn.grad_factor)  # dq
         torch.bmm(q, ds.transpose(1, 2), out=grads[1])  # dk
+        if fn.grad_factor != 1:
+            grads[1].mul_(fn.grad_factor)
         dqkv = grads.view(3, b, -1, c, t).permute(4, 1, 0, 2, 3).reshape(t, b, 3 * n // b * c)
         return dqkv, None, None, None, None
 
