@@ -1,7 +1,7 @@
-"""The matmul floor of a training step: the step's own matrix products (same ops, shapes and
-order, recorded while it runs), replayed alone on reused, cache-warm operands. No implementation
-of the same model with the same products can be faster than this, so it bounds the speed-up any
-kernel work outside the products can buy."""
+"""The matmul floor of a training step: the step's own matrix products (same ops, shapes,
+strides and order, recorded while it runs), replayed back to back with nothing in between, on
+operands made once. A step that runs these products cannot be faster than this, so it bounds
+the speed-up that any work on the rest of the step (softmax, norms, copies, ...) can buy."""
 
 from collections.abc import Callable
 
