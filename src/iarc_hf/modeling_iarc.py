@@ -189,7 +189,7 @@ class AttentionCore(torch.autograd.Function):
         torch.bmm(q, ds.transpose(1, 2), out=grads[1])  # dk
         if fn.grad_factor != 1:
             grads[1].mul_(fn.grad_factor)
-        dqkv = grads.view(3, b, -1, c, t).permute(4, 1, 0, 2, 3).reshape(t, b, 3 * n // b * c)
+        dqkv = grads.view(3, b, -1, c, t).permute(4, 1, 0, 2, 3).reshape(t, b, -1)
         return dqkv, None, None, None, None
 
 
