@@ -2,7 +2,10 @@
 
 Shipped with every checkpoint as remote code: imports torch, transformers and the sibling
 configuration only. Transformer stacks run time-major, (T, B, d), internally: a position-wise
-(cisformer) linear is then one batched matmul over positions with no transposes.
+(cisformer) linear is then one batched matmul over positions with no transposes. Attention runs
+through AttentionCore, one autograd Function for all heads and every weight function, whose
+forward and backward are written out (FUSED_WEIGHT_FUNCTIONS); the plain formulas
+(WEIGHT_FUNCTIONS) are the reference it is tested against.
 """
 
 import math
