@@ -90,7 +90,7 @@ def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
             "  ", " "
         )
         seeds = f"{len(curves)} seed" + ("s" if len(curves) > 1 else "")
-        label += f" ({seeds}{'' if steps == PAPER_STEPS else ', scaled down'})"
+        label += f" ({seeds}{'' if steps == PAPER_STEPS else f', scaled down: {steps} steps'})"
         ax.plot(windows, means, marker="o", ms=2, label=label)
     ax.set(xlabel="training windows", ylabel="validation accuracy (last position)", ylim=(0, 1.02))
     ax.xaxis.set_major_formatter(WINDOWS)
