@@ -33,8 +33,7 @@ def naive_weights_from(model: IARCModel) -> dict:
     for i, layer in enumerate(model.stack.layers):
         attn, ffn = layer.attn, layer.ffn
         if config.position_wise:
-            names = {"wq": 0, "wk": 1, "wv": 2}
-            for name, j in names.items():
+            for name, j in {"wq": 0, "wk": 1, "wv": 2}.items():
                 state[f"blocks.{i}.{name}"] = attn.qkv.weight[..., j * d : (j + 1) * d]
                 state[f"blocks.{i}.b{name[1]}"] = attn.qkv.bias[:, 0, j * d : (j + 1) * d]
             pairs = {"wo": attn.out, "w1": ffn.up, "w2": ffn.down}
@@ -57,6 +56,15 @@ def naive_weights_from(model: IARCModel) -> dict:
     return state
 
 
+def naive_weights_from_grads(model: IARCModel) -> dict:
+    """The same mapping applied to the gradients."""
+    shadow = IARCModel(model.config).double()
+    with torch.no_grad():
+        for s, p in zip(shadow.parameters(), model.parameters(), strict=True):
+            s.copy_(p.grad)
+    return naive_weights_from(shadow)
+
+
 @pytest.mark.parametrize("preset", REFERENCE_PRESETS)
 def test_naive_reference_computes_the_same_loss_and_gradients(preset):
     """The benchmark compares like with like: with our weights the naive model is our model."""
@@ -74,20 +82,11 @@ def test_naive_reference_computes_the_same_loss_and_gradients(preset):
     theirs.backward()
     ours_grads = naive_weights_from_grads(model)
     assert ours_grads.keys() == dict(naive.named_parameters()).keys()
-    # float32 loss: agreement to ~1e-5 of the gradients' scale (the key bias's is exactly 0
+    # float32 loss: agreement to 1e-4 of the gradients' scale (the key bias's is exactly 0
     # in softmax attention, so the scale is the largest gradient of all)
     scale = max(p.grad.abs().max().item() for p in naive.parameters())
     for name, p in naive.named_parameters():
         torch.testing.assert_close(ours_grads[name], p.grad, rtol=0, atol=1e-4 * scale, msg=name)
-
-
-def naive_weights_from_grads(model: IARCModel) -> dict:
-    """The same mapping applied to the gradients."""
-    shadow = IARCModel(model.config).double()
-    with torch.no_grad():
-        for s, p in zip(shadow.parameters(), model.parameters(), strict=True):
-            s.copy_(p.grad)
-    return naive_weights_from(shadow)
 
 
 def test_interleaved_timing_times_every_function_each_round():
