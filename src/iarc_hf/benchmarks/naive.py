@@ -1,6 +1,7 @@
 """Straightforward eager references for the benchmark, written as one would first write them:
 a separate projection per Q, K, V, heads split per layer, the ALiBi bias and causal mask
-rebuilt in every layer, the attention weights as the paper's formula, the cisformer as one
+rebuilt in every layer, the attention weights as the paper's formula (the plain reference
+functions of modeling_iarc, on (batch, head, query, key) scores), the cisformer as one
 einsum per position-wise projection. Same shapes and parameter counts as the presets they are
 compared with."""
 
@@ -9,6 +10,8 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from iarc_hf.modeling_iarc import WEIGHT_FUNCTIONS
 
 
 def alibi_causal_bias(length: int, num_heads: int, device) -> torch.Tensor:
@@ -22,21 +25,10 @@ def alibi_causal_bias(length: int, num_heads: int, device) -> torch.Tensor:
     return bias.masked_fill(~mask, float("-inf"))
 
 
-def attention_weights(scores: torch.Tensor, bias: torch.Tensor, attention: str) -> torch.Tensor:
-    if attention == "dpa":
-        return torch.softmax(scores + bias, dim=-1)
-    if attention == "expressive":  # z^2 / (1 + z^2) * exp(bias), normalised
-        w = scores**2 / (1 + scores**2) * torch.exp(bias)
-        return w / (w.sum(dim=-1, keepdim=True) + 1e-6)
-    if attention == "cog":  # sign(z) * softmax(|z| + bias)
-        return torch.sign(scores) * torch.softmax(scores.abs() + bias, dim=-1)
-    raise ValueError(f"attention={attention!r} has no naive reference")
-
-
 class NaiveBlock(nn.Module):
-    def __init__(self, d: int, heads: int, expansion: int, attention: str):
+    def __init__(self, d: int, heads: int, expansion: int, attention: str, eps: float):
         super().__init__()
-        self.heads, self.attention = heads, attention
+        self.heads, self.weights, self.eps = heads, WEIGHT_FUNCTIONS[attention], eps
         self.norm1, self.norm2 = nn.LayerNorm(d, bias=False), nn.LayerNorm(d, bias=False)
         self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
         self.ff1, self.ff2 = nn.Linear(d, expansion * d), nn.Linear(expansion * d, d)
@@ -48,7 +40,7 @@ class NaiveBlock(nn.Module):
         k = self.k(h).view(b, t, self.heads, -1).transpose(1, 2)
         v = self.v(h).view(b, t, self.heads, -1).transpose(1, 2)
         scores = q @ k.transpose(-2, -1) / math.sqrt(d // self.heads)
-        att = attention_weights(scores, alibi_causal_bias(t, self.heads, x.device), self.attention)
+        att = self.weights(scores, alibi_causal_bias(t, self.heads, x.device), self.eps)
         x = x + self.o((att @ v).transpose(1, 2).reshape(b, t, d))
         return x + self.ff2(F.gelu(self.ff1(self.norm2(x))))
 
@@ -56,9 +48,9 @@ class NaiveBlock(nn.Module):
 class NaivePositionWiseBlock(nn.Module):
     """Cisformer block: every tensor has a leading position axis, applied with einsum."""
 
-    def __init__(self, length: int, d: int, heads: int, expansion: int, attention: str):
+    def __init__(self, length: int, d: int, heads: int, expansion: int, attention: str, eps: float):
         super().__init__()
-        self.heads, self.attention = heads, attention
+        self.heads, self.weights, self.eps = heads, WEIGHT_FUNCTIONS[attention], eps
 
         def weight(d_in, d_out):
             return nn.Parameter(torch.randn(length, d_in, d_out) / math.sqrt(d_in))
@@ -91,7 +83,7 @@ class NaivePositionWiseBlock(nn.Module):
             .transpose(1, 2)
         )
         scores = q @ k.transpose(-2, -1) / math.sqrt(d // self.heads)
-        att = attention_weights(scores, alibi_causal_bias(t, self.heads, x.device), self.attention)
+        att = self.weights(scores, alibi_causal_bias(t, self.heads, x.device), self.eps)
         y = (att @ v).transpose(1, 2).reshape(b, t, d)
         x = x + torch.einsum("bld,lde->ble", y, self.wo) + self.bo
         h = F.layer_norm(x, (d,)) * self.g2
@@ -103,19 +95,28 @@ class NaiveModel(nn.Module):
     """One-hot input (d = n_symbols + n_controls), blocks, final norm, head onto the symbols."""
 
     def __init__(
-        self, n_symbols, n_controls, layers, heads, expansion, length, position_wise, attention
+        self,
+        n_symbols,
+        n_controls,
+        layers,
+        heads,
+        expansion,
+        length,
+        position_wise,
+        attention,
+        eps,
     ):
         super().__init__()
         d = n_symbols + n_controls
         self.n_symbols, self.n_controls = n_symbols, n_controls
         if position_wise:
             self.blocks = nn.ModuleList(
-                NaivePositionWiseBlock(length, d, heads, expansion, attention)
+                NaivePositionWiseBlock(length, d, heads, expansion, attention, eps)
                 for _ in range(layers)
             )
         else:
             self.blocks = nn.ModuleList(
-                NaiveBlock(d, heads, expansion, attention) for _ in range(layers)
+                NaiveBlock(d, heads, expansion, attention, eps) for _ in range(layers)
             )
         self.norm = nn.LayerNorm(d, bias=False)
         self.head = nn.Linear(d, n_symbols)
@@ -148,4 +149,5 @@ def naive_for(config) -> NaiveModel:
         config.context_length,
         config.position_wise,
         config.attention,
+        config.expressive_eps,
     )
