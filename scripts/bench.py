@@ -1,8 +1,9 @@
-"""Benchmarks (not tests): generator throughput and training-step throughput.
+"""Benchmarks (not tests): generator, training-step and sweep throughput.
 
     python scripts/bench.py generator                  # window tokens/s, one core
     python scripts/bench.py train-step --steps 5       # per preset: tokens/s, GFLOP/s vs matmul
-    python scripts/bench.py                            # both
+    python scripts/bench.py sweep                      # runs/hour: sequential vs Ray workers
+    python scripts/bench.py                            # all three
 
 Pin one core with `taskset -c 0` for the generator's single-core figure.
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 
 import sys
 
-from iarc_hf.benchmarks import generator, train_step
+from iarc_hf.benchmarks import generator, sweep, train_step
 
-BENCHES = {"generator": generator.main, "train-step": train_step.main}
+BENCHES = {"generator": generator.main, "train-step": train_step.main, "sweep": sweep.main}
 
 
 def main(argv: list[str]) -> None:

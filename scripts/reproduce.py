@@ -3,54 +3,138 @@
     python scripts/reproduce.py run fig1                         # paper recipe, seeds 0 1 2
     python scripts/reproduce.py run fig1 --filter cisformer-ea_IARC "*_IA" --seeds 0 1 2
     python scripts/reproduce.py run table1 --max_steps 1000      # a scaled-down budget
+    python scripts/reproduce.py run table1 --workers 2 --threads_per_run 1   # in parallel, on Ray
+    python scripts/reproduce.py run table1 --workers 16 --address auto --gpus_per_run 0.125
+    python scripts/reproduce.py plan table1                      # what would run, what is done
     python scripts/reproduce.py report                           # tables + plots -> results/
 
 Each finished run writes results/<experiment>/<run>_seed<k>[_steps<n>].json and is skipped
-when run again; checkpoints go to runs/ (git-ignored). Runs with fewer than the paper's 8000
-steps are labelled scaled-down wherever they are shown.
+when run again; checkpoints go to runs/ (git-ignored), and a run that was stopped resumes from
+its latest checkpoint. Runs with fewer than the paper's 8000 steps are labelled scaled-down
+wherever they are shown.
 """
 
 from __future__ import annotations
 
 import argparse
-import fnmatch
-import json
 import shlex
 import sys
-from pathlib import Path
 
 import torch
 
-from iarc_hf.experiments import EXPERIMENTS, PAPER_STEPS, result_path, result_record, run_arguments
+from iarc_hf.experiments import EXPERIMENTS, PAPER_STEPS
+from iarc_hf.jobs import execute, list_jobs, write_record
+
+BATCH = 200  # windows per step in every experiment
+
+
+def jobs_of(args):
+    try:
+        return list_jobs(
+            args.experiment,
+            args.seeds,
+            args.max_steps,
+            args.results_dir,
+            args.runs_dir,
+            args.filter,
+        )
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
 
 def run(args) -> None:
+    jobs = jobs_of(args)
+    command = "python scripts/reproduce.py " + shlex.join(sys.argv[1:])
+    if args.workers is not None:
+        run_on_ray(args, jobs, command)
+        return
     torch.set_num_threads(args.threads) if args.threads else None
-    from iarc_hf.training import train
+    for job in jobs:
+        if job.is_done():
+            print(f"done already: {job.result}")
+            continue
+        if step := job.resume_step():
+            print(f"resuming {job.key} from step {step}")
+        write_record(job.result, execute(job, command))
+        print(f"wrote {job.result}")
 
-    runs = [
-        r
-        for r in EXPERIMENTS[args.experiment]()
-        if not args.filter or any(fnmatch.fnmatchcase(r.name, pattern) for pattern in args.filter)
-    ]
-    if not runs:
-        raise SystemExit(f"no run of {args.experiment} matches --filter {args.filter}")
-    for spec in runs:
-        for seed in args.seeds:
-            path = result_path(args.results_dir, args.experiment, spec, seed, args.max_steps)
-            if path.exists():
-                print(f"done already: {path}")
-                continue
-            out = Path(args.runs_dir) / args.experiment / path.stem
-            command = "python scripts/reproduce.py " + shlex.join(sys.argv[1:])
-            train(*run_arguments(spec, seed, args.max_steps, str(out)), command=command)
-            record = result_record(args.experiment, spec, seed, args.max_steps, out)
-            record["command"] = command
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f".{path.name}.partial")
-            partial.write_text(json.dumps(record, indent=2) + "\n")
-            partial.replace(path)
-            print(f"wrote {path}")
+
+def run_on_ray(args, jobs, command: str) -> None:
+    from iarc_hf.sweep import require_ray, run_sweep
+
+    try:
+        require_ray()
+    except ImportError as error:
+        raise SystemExit(str(error)) from None
+    try:
+        summary = run_sweep(
+            jobs,
+            command,
+            workers=args.workers,
+            threads_per_run=args.threads_per_run,
+            gpus_per_run=args.gpus_per_run,
+            address=args.address,
+        )
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    except KeyboardInterrupt:
+        print("interrupted: the same command resumes every unfinished run from its checkpoint")
+        raise SystemExit(130) from None
+    print(
+        f"sweep: {len(summary.done)} runs finished, {len(summary.skipped)} done already, "
+        f"{len(summary.failed)} failed, in {summary.seconds:.0f} s"
+    )
+    for key, error in summary.failed:
+        print(f"  FAILED {key}: {error}")
+    if summary.failed:
+        raise SystemExit(1)
+
+
+def plan(args) -> None:
+    """Which runs would train, which are done, and what is left of each in training steps."""
+    jobs = jobs_of(args)
+    width = max(len(job.key) for job in jobs)
+    todo = [job for job in jobs if not job.is_done()]
+    for job in jobs:
+        step = job.resume_step()
+        state = "done" if job.is_done() else (f"resumes at {step}" if step else "new")
+        print(f"{job.key:<{width}}  {state:<18} {job.steps_left():>6} steps left")
+    steps = sum(job.steps_left() for job in todo)
+    print(
+        f"\n{len(todo)} to run, {len(jobs) - len(todo)} done already; "
+        f"{steps:,} training steps ({steps * BATCH:,} windows) left"
+    )
+
+
+def _add_grid_arguments(parser) -> None:
+    parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--max_steps", type=int, default=PAPER_STEPS)
+    parser.add_argument(
+        "--filter",
+        nargs="+",
+        help="only runs whose name matches one of these (shell patterns: *, ?)",
+    )
+    parser.add_argument("--results_dir", default="results")
+    parser.add_argument(
+        "--runs_dir", default="runs", help="checkpoints (on a cluster: a shared filesystem)"
+    )
+
+
+def _add_sweep_arguments(parser) -> None:
+    sweep = parser.add_argument_group("parallel runs on Ray (pip install 'iarc-hf[sweep]')")
+    sweep.add_argument(
+        "--workers", type=int, help="run up to N runs at once as Ray tasks (default: one by one)"
+    )
+    sweep.add_argument(
+        "--threads_per_run", type=int, default=1, help="CPU threads each run asks for and uses"
+    )
+    sweep.add_argument(
+        "--gpus_per_run", type=float, default=0.0, help="GPUs each run asks for (0.125: 8 per GPU)"
+    )
+    sweep.add_argument(
+        "--address", help="join a running Ray cluster (auto, or HOST:PORT); default: start one here"
+    )
 
 
 def main(argv=None) -> None:
@@ -59,24 +143,20 @@ def main(argv=None) -> None:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="train and evaluate the runs of an experiment")
-    run_parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
-    run_parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    run_parser.add_argument("--max_steps", type=int, default=PAPER_STEPS)
+    _add_grid_arguments(run_parser)
     run_parser.add_argument(
-        "--filter",
-        nargs="+",
-        help="only runs whose name matches one of these (shell patterns: *, ?)",
+        "--threads", type=int, help="torch threads of the sequential path (for jobs side by side)"
     )
-    run_parser.add_argument(
-        "--threads", type=int, help="torch threads (for running jobs side by side)"
-    )
-    run_parser.add_argument("--results_dir", default="results")
-    run_parser.add_argument("--runs_dir", default="runs")
+    _add_sweep_arguments(run_parser)
+    plan_parser = sub.add_parser("plan", help="list the runs that would execute and their cost")
+    _add_grid_arguments(plan_parser)
     report_parser = sub.add_parser("report", help="tables and plots from the finished runs")
     report_parser.add_argument("--results_dir", default="results")
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args)
+    elif args.command == "plan":
+        plan(args)
     else:
         from iarc_hf.report import write_report
 

@@ -1,8 +1,9 @@
 """The named experiments of `scripts/reproduce.py`: the paper's Table 1 and Figure 1, and beyond.
 
 A run is (preset, dataset config, model overrides, task knobs, recipe, seed). Each finished
-run is one JSON file under `results/<experiment>/`; a run whose file exists is skipped, so
-the script resumes where it stopped.
+run is one JSON file under `results/<experiment>/`; a run whose file exists is skipped, and an
+unfinished one resumes from its latest checkpoint (`iarc_hf.jobs`), so the script, or a sweep
+on Ray (`iarc_hf.sweep`), continues where it stopped.
 """
 
 from __future__ import annotations
@@ -91,7 +92,15 @@ def _beyond() -> list[Run]:
     return runs
 
 
-EXPERIMENTS = {"table1": _table1, "fig1": _fig1, "beyond": _beyond}
+def _smoke() -> list[Run]:
+    """One-layer models that train in seconds: checks a sweep's setup (Ray, GPUs, paths)."""
+    return [
+        Run(p, model={"num_hidden_layers": 1}, label="1 layer")
+        for p in ("transformer-dpa", "cisformer-ea")
+    ]
+
+
+EXPERIMENTS = {"table1": _table1, "fig1": _fig1, "beyond": _beyond, "smoke": _smoke}
 
 
 def result_path(results_dir, experiment: str, run: Run, seed: int, max_steps: int) -> Path:

@@ -16,7 +16,7 @@ import shlex
 import sys
 import time
 import zlib
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -107,21 +107,28 @@ def _prepare_output_dir(run) -> Path:
     return out
 
 
-def train(
-    model_args, data_args, run, command: str | None = None, stop_after: int | None = None
-) -> dict:
-    """Train, evaluate, save and (optionally) push; returns the final test metrics.
+@dataclass
+class _Session:
+    """Everything one training run holds, built once by `_start`."""
 
-    `stop_after` ends the run right after that step's checkpoint, as an interruption would
-    (tests use it to check that resuming continues bit for bit).
-    """
-    task = check_arguments(model_args, data_args, run)
+    accelerator: Accelerator
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    task: IARCTask
+    validation: dict
+    batches: TrainBatches
+    out: Path
+    params: int
+
+    @property
+    def windows_per_step(self) -> int:
+        return self.batches.run.per_device_train_batch_size * self.accelerator.num_processes
+
+
+def _start(model_args, data_args, run, out: Path) -> _Session:
+    task = data_args.task()
     config = build_model_config(model_args, task)
-    _check_tracker(run.report_to)
-    out = _prepare_output_dir(run)
-    resume = resolve_resume(run.resume_from_checkpoint, out)
-    command = command or "accelerate launch scripts/train.py " + shlex.join(sys.argv[1:])
-
     accelerator = Accelerator(
         log_with=None if run.report_to == "none" else run.report_to, project_dir=str(out)
     )
@@ -130,6 +137,7 @@ def train(
         model = IARCModel.from_pretrained(model_args.model_name_or_path, config=config)
     else:
         model = IARCModel(config)
+    params = sum(p.numel() for p in model.parameters())
     optimizer = make_optimizer(model, run)
     scheduler = get_scheduler(
         run.lr_scheduler_type,
@@ -144,103 +152,89 @@ def train(
     batches = TrainBatches(
         task, data_args, run, accelerator.process_index, accelerator.num_processes
     )
-    log_path = out / METRICS_LOG
-    windows_per_step = run.per_device_train_batch_size * accelerator.num_processes
+    return _Session(
+        accelerator, model, optimizer, scheduler, task, validation, batches, out, params
+    )
 
-    start_step, train_seconds = 0, 0.0
-    if resume is not None:
-        state = load_checkpoint(accelerator, resume)
-        start_step, train_seconds = state["step"], state["train_seconds"]
-        if accelerator.is_main_process:  # drop log lines written after that checkpoint
-            kept = [r for r in read_jsonl(log_path) if r["step"] <= start_step]
-            log_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
-    elif accelerator.is_main_process:
-        log_path.write_text("")
+
+def _restore(session: _Session, resume: Path | None) -> tuple[int, float]:
+    """(first step, train seconds so far): from a checkpoint, or a fresh log."""
+    log_path = session.out / METRICS_LOG
+    if resume is None:
+        if session.accelerator.is_main_process:
+            log_path.write_text("")
+        return 0, 0.0
+    state = load_checkpoint(session.accelerator, resume)
+    if session.accelerator.is_main_process:  # drop log lines written after that checkpoint
+        kept = [r for r in read_jsonl(log_path) if r["step"] <= state["step"]]
+        log_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    return state["step"], state["train_seconds"]
+
+
+class _Log:
+    """metrics.jsonl, the tracker and an optional `progress` callback, on the main process."""
+
+    def __init__(self, session: _Session, run, progress):
+        self.accelerator, self.path = session.accelerator, session.out / METRICS_LOG
+        self.tracked = run.report_to != "none"
+        self.progress = progress
+
+    def __call__(self, record: dict) -> None:
+        if not self.accelerator.is_main_process:
+            return
+        with self.path.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        if self.tracked:
+            self.accelerator.log(
+                {k: v for k, v in record.items() if k != "step"}, step=record["step"]
+            )
+        if self.progress is not None:
+            self.progress(record)
+
+
+def train(
+    model_args,
+    data_args,
+    run,
+    command: str | None = None,
+    stop_after: int | None = None,
+    progress=None,
+    show_progress: bool = True,
+) -> dict:
+    """Train, evaluate, save and (optionally) push; returns the final test metrics.
+
+    `stop_after` ends the run right after that step's checkpoint, as an interruption would
+    (tests use it to check that resuming continues bit for bit). `progress`, if given, is
+    called with every record written to metrics.jsonl (sweeps show them live);
+    `show_progress=False` hides the tqdm bar.
+    """
+    check_arguments(model_args, data_args, run)
+    _check_tracker(run.report_to)
+    out = _prepare_output_dir(run)
+    resume = resolve_resume(run.resume_from_checkpoint, out)
+    command = command or "accelerate launch scripts/train.py " + shlex.join(sys.argv[1:])
+
+    session = _start(model_args, data_args, run, out)
+    accelerator = session.accelerator
+    start_step, train_seconds = _restore(session, resume)
     if accelerator.is_main_process and run.report_to != "none":
         accelerator.init_trackers(out.name, config={**asdict(data_args), **asdict(run)})
-
-    def log(record: dict) -> None:
-        if accelerator.is_main_process:
-            with log_path.open("a") as f:
-                f.write(json.dumps(record) + "\n")
-            if run.report_to != "none":
-                accelerator.log(
-                    {k: v for k, v in record.items() if k != "step"}, step=record["step"]
-                )
-
-    params = sum(p.numel() for p in accelerator.unwrap_model(model).parameters())
+    log = _Log(session, run, progress)
     bar = tqdm(
         total=run.max_steps,
         initial=start_step,
-        disable=not accelerator.is_main_process,
-        desc=f"{model_args.preset or 'model'} on {task.name}",
+        disable=not accelerator.is_main_process or not show_progress,
+        desc=f"{model_args.preset or 'model'} on {session.task.name}",
         dynamic_ncols=True,
     )
-    model.train()
-    running_loss, running_count, tick = 0.0, 0, time.perf_counter()
-    shown = {}  # the progress bar's postfix: latest loss and validation accuracy
-    for step in range(start_step, run.max_steps):
-        batch = batches(step)
-        inputs = to_tensors(batch, accelerator.device)
-        loss = model(**inputs).loss
-        accelerator.backward(loss)
-        if run.max_grad_norm:
-            accelerator.clip_grad_norm_(model.parameters(), run.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad()
-        running_loss += loss.detach().float()
-        running_count += 1
-        done = step + 1
-        bar.update(1)
-        if done % run.logging_steps == 0 or done == run.max_steps:
-            mean_loss = accelerator.reduce(running_loss / running_count, reduction="mean").item()
-            running_loss, running_count = 0.0, 0
-            log(
-                {
-                    "step": done,
-                    "windows": done * windows_per_step,
-                    "loss": mean_loss,
-                    "lr": scheduler.get_last_lr()[0],
-                }
-            )
-            shown["loss"] = f"{mean_loss:.3f}"
-            bar.set_postfix(shown)
-        if done % run.eval_steps == 0 or done == run.max_steps:
-            train_seconds += time.perf_counter() - tick
-            if accelerator.is_main_process:
-                metrics = evaluate_model(
-                    accelerator.unwrap_model(model),
-                    task,
-                    validation,
-                    run.per_device_eval_batch_size,
-                    oracle=False,
-                )
-                log(
-                    {
-                        "step": done,
-                        "windows": done * windows_per_step,
-                        **{f"eval_{k}": v for k, v in metrics.items()},
-                    }
-                )
-                shown["acc"] = f"{metrics['accuracy']:.3f}"
-                bar.set_postfix(shown)
-            accelerator.wait_for_everyone()
-            tick = time.perf_counter()
-        if done % run.save_steps == 0 and done < run.max_steps:
-            train_seconds += time.perf_counter() - tick
-            save_checkpoint(
-                accelerator, out, done, {"train_seconds": train_seconds}, run.save_total_limit
-            )
-            tick = time.perf_counter()
-            if done == stop_after:
-                bar.close()
-                return None
+    train_seconds = _train_steps(session, run, start_step, train_seconds, log, bar, stop_after)
     bar.close()
+    if train_seconds is None:  # stopped after a checkpoint, as an interruption would
+        return None
     # which windows each process trained on last: distinct streams give distinct fingerprints
-    crc = zlib.crc32(np.ascontiguousarray(batch["input_ids"]).tobytes())
+    last = session.batches(run.max_steps - 1)
+    crc = zlib.crc32(np.ascontiguousarray(last["input_ids"]).tobytes())
     fingerprints = accelerator.gather(torch.tensor([crc], device=accelerator.device)).tolist()
-    train_seconds += time.perf_counter() - tick
     # the last state too, so that `--resume_from_checkpoint latest` after the end is a no-op
     save_checkpoint(
         accelerator, out, run.max_steps, {"train_seconds": train_seconds}, run.save_total_limit
@@ -249,13 +243,13 @@ def train(
     results = None
     if accelerator.is_main_process:
         results = finish(
-            accelerator.unwrap_model(model),
-            task,
+            accelerator.unwrap_model(session.model),
+            session.task,
             data_args,
             run,
             model_args,
             out,
-            params=params,
+            params=session.params,
             train_seconds=train_seconds,
             world_size=accelerator.num_processes,
             device=str(accelerator.device),
@@ -270,6 +264,72 @@ def train(
         url = push_model_folder(out, run.hub_model_id, private=run.hub_private_repo)
         print(f"pushed {out} to {url}")
     return results
+
+
+def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
+    """Steps start_step..max_steps with logging, evaluation and checkpoints.
+
+    Returns the training seconds (evaluation excluded), or None when stopped at `stop_after`.
+    """
+    accelerator, model, optimizer = session.accelerator, session.model, session.optimizer
+    model.train()
+    running_loss, running_count, tick = 0.0, 0, time.perf_counter()
+    shown = {}  # the progress bar's postfix: latest loss and validation accuracy
+    for step in range(start_step, run.max_steps):
+        inputs = to_tensors(session.batches(step), accelerator.device)
+        loss = model(**inputs).loss
+        accelerator.backward(loss)
+        if run.max_grad_norm:
+            accelerator.clip_grad_norm_(model.parameters(), run.max_grad_norm)
+        optimizer.step()
+        session.scheduler.step()
+        optimizer.zero_grad()
+        running_loss += loss.detach().float()
+        running_count += 1
+        done = step + 1
+        bar.update(1)
+        windows = done * session.windows_per_step
+        if done % run.logging_steps == 0 or done == run.max_steps:
+            mean_loss = accelerator.reduce(running_loss / running_count, reduction="mean").item()
+            running_loss, running_count = 0.0, 0
+            lr = session.scheduler.get_last_lr()[0]
+            log({"step": done, "windows": windows, "loss": mean_loss, "lr": lr})
+            shown["loss"] = f"{mean_loss:.3f}"
+            bar.set_postfix(shown)
+        if done % run.eval_steps == 0 or done == run.max_steps:
+            train_seconds += time.perf_counter() - tick
+            if accelerator.is_main_process:
+                metrics = evaluate_model(
+                    accelerator.unwrap_model(model),
+                    session.task,
+                    session.validation,
+                    run.per_device_eval_batch_size,
+                    oracle=False,
+                )
+                log(
+                    {
+                        "step": done,
+                        "windows": windows,
+                        **{f"eval_{k}": v for k, v in metrics.items()},
+                    }
+                )
+                shown["acc"] = f"{metrics['accuracy']:.3f}"
+                bar.set_postfix(shown)
+            accelerator.wait_for_everyone()
+            tick = time.perf_counter()
+        if done % run.save_steps == 0 and done < run.max_steps:
+            train_seconds += time.perf_counter() - tick
+            save_checkpoint(
+                accelerator,
+                session.out,
+                done,
+                {"train_seconds": train_seconds},
+                run.save_total_limit,
+            )
+            tick = time.perf_counter()
+            if done == stop_after:
+                return None
+    return train_seconds + time.perf_counter() - tick
 
 
 def finish(

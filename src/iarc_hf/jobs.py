@@ -1,0 +1,105 @@
+"""One job = one (experiment run, seed, budget): where it trains, where its result goes, its state.
+
+The sequential path of `scripts/reproduce.py` and the Ray sweep (`iarc_hf.sweep`) both run jobs
+with `execute`, so a result JSON is the same whichever ran it. A job resumes from the latest
+complete checkpoint in its output folder, so a killed run continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from iarc_hf.checkpoints import STATE_FILE, latest_checkpoint
+from iarc_hf.experiments import EXPERIMENTS, Run, result_path, result_record, run_arguments
+
+
+@dataclass(frozen=True)
+class Job:
+    experiment: str
+    spec: Run
+    seed: int
+    max_steps: int
+    result: Path  # results/<experiment>/<run>_seed<k>[_steps<n>].json
+    output_dir: Path  # runs/<experiment>/<same stem>: checkpoints and the final model
+
+    @property
+    def key(self) -> str:
+        return self.result.stem
+
+    def is_done(self) -> bool:
+        return self.result.exists()
+
+    def resume_step(self) -> int:
+        """The step its latest complete checkpoint holds (0: starts afresh)."""
+        found = latest_checkpoint(self.output_dir)
+        return json.loads((found / STATE_FILE).read_text())["step"] if found else 0
+
+    def steps_left(self) -> int:
+        return 0 if self.is_done() else self.max_steps - self.resume_step()
+
+
+def list_jobs(
+    experiment: str,
+    seeds,
+    max_steps: int,
+    results_dir="results",
+    runs_dir="runs",
+    patterns=None,
+) -> list[Job]:
+    """The jobs of an experiment (runs matching any of `patterns`, shell style), in run order."""
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"experiment must be one of {sorted(EXPERIMENTS)}, got {experiment!r}")
+    specs = [
+        spec
+        for spec in EXPERIMENTS[experiment]()
+        if not patterns or any(fnmatch.fnmatchcase(spec.name, p) for p in patterns)
+    ]
+    if not specs:
+        raise ValueError(f"no run of {experiment} matches --filter {' '.join(patterns)}")
+    jobs = []
+    for spec in specs:
+        for seed in seeds:
+            result = result_path(results_dir, experiment, spec, seed, max_steps)
+            output_dir = Path(runs_dir) / experiment / result.stem
+            jobs.append(Job(experiment, spec, seed, max_steps, result, output_dir))
+    return jobs
+
+
+def execute(job: Job, command: str, progress=None, show_progress: bool = True) -> dict:
+    """Train the job (resuming from its latest checkpoint) and return its result record.
+
+    A run that finished training but was stopped before its JSON was written is not trained
+    again: its record is read from the output folder.
+    """
+    from iarc_hf.training import train
+
+    model_args, data_args, run_args = run_arguments(
+        job.spec, job.seed, job.max_steps, str(job.output_dir)
+    )
+    step = job.resume_step()
+    finished = (job.output_dir / "all_results.json").exists() and step == job.max_steps
+    if not finished:
+        if step:
+            run_args.resume_from_checkpoint = "latest"
+        train(
+            model_args,
+            data_args,
+            run_args,
+            command=command,
+            progress=progress,
+            show_progress=show_progress,
+        )
+    record = result_record(job.experiment, job.spec, job.seed, job.max_steps, job.output_dir)
+    record["command"] = command
+    return record
+
+
+def write_record(path: Path, record: dict) -> None:
+    """Atomically: a temporary file renamed into place, so a result is whole or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(record, indent=2) + "\n")
+    partial.replace(path)
