@@ -10,6 +10,7 @@ from iarc_hf.configuration_iarc import (
     ENCODINGS,
     POSITIONS,
     PRESETS,
+    READINGS,
     IARCConfig,
 )
 
@@ -46,6 +47,12 @@ def _option_cases() -> dict[str, tuple[str, dict]]:
                         pre_projection=pre_projection,
                         content_skip=content_skip,
                     ),
+                )
+        for field, values in READINGS.items():  # the readings of the paper, on EA blocks
+            for value in values[1:]:
+                cases[f"{kind}-{field}={value}"] = (
+                    "transformer-ea",
+                    {field: value, "position_wise": position_wise},
                 )
     cases["cog_softmax_edges"] = ("cisformer-cog", dict(num_hidden_layers=3))
     for architecture in ARCHITECTURES:

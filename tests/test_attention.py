@@ -20,7 +20,8 @@ INF = float("inf")
 
 
 def test_every_registered_attention_has_a_weight_function():
-    assert set(WEIGHT_FUNCTIONS) == set(ATTENTIONS)
+    # plus the reading of expressive attention with ALiBi added to z (expressive_alibi="additive")
+    assert set(WEIGHT_FUNCTIONS) == set(ATTENTIONS) | {"expressive_additive"}
 
 
 def test_alibi_slopes_are_2_to_the_minus_8h_over_H():

@@ -14,33 +14,37 @@ from iarc_hf.modeling_iarc import (
 )
 
 
-def test_every_registered_attention_has_a_fused_form():
-    assert set(FUSED_WEIGHT_FUNCTIONS) == set(ATTENTIONS)
+def test_every_weight_function_has_a_fused_form():
+    assert set(FUSED_WEIGHT_FUNCTIONS) == set(WEIGHT_FUNCTIONS) >= set(ATTENTIONS)
 
 
-def reference(qkv, bias, name, heads, eps):
+NAMES = list(FUSED_WEIGHT_FUNCTIONS)  # the attentions and the readings' variants
+
+
+def reference(qkv, bias, name, heads, eps, score_scale=None):
     """The plain formulation: (B, H, T, d_head) tensors, weights (B, H, query, key)."""
     t, b, three_d = qkv.shape
     c = three_d // (3 * heads)
     q, k, v = qkv.view(t, b, 3, heads, c).permute(2, 1, 3, 0, 4)
-    z = torch.matmul(q, k.transpose(-1, -2)) * c**-0.5
+    z = torch.matmul(q, k.transpose(-1, -2)) * (c**-0.5 if score_scale is None else score_scale)
     w = WEIGHT_FUNCTIONS[name](z, bias, eps)
     return torch.matmul(w, v).permute(2, 0, 1, 3).reshape(t, b, heads * c), w
 
 
-def fused(qkv, bias, name, heads, eps):
+def fused(qkv, bias, name, heads, eps, score_scale=None):
     prepared = FUSED_WEIGHT_FUNCTIONS[name].prepare_bias(bias.transpose(-1, -2)).contiguous()
-    y, w = AttentionCore.apply(qkv, prepared, name, heads, eps)
+    y, w = AttentionCore.apply(qkv, prepared, name, heads, eps, score_scale)
     t, b = qkv.shape[:2]
     return y, w.view(b, heads, t, t).transpose(-1, -2)
 
 
-@pytest.mark.parametrize("name", ATTENTIONS)
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("heads", [1, 4])
 @pytest.mark.parametrize("length", [1, 7, 24])
 @pytest.mark.parametrize("alibi", [True, False])
 @pytest.mark.parametrize("magnitude", [1.0, 30.0])  # 30: scores in the hundreds, softmax saturates
-def test_fused_attention_matches_reference(name, heads, length, alibi, magnitude):
+@pytest.mark.parametrize("score_scale", [None, 1.0])  # attention_scale "sqrt" and "none"
+def test_fused_attention_matches_reference(name, heads, length, alibi, magnitude, score_scale):
     g = torch.Generator().manual_seed(length * 10 + heads)
     batch, d_head = 3, 5
     qkv = magnitude * torch.randn(
@@ -52,7 +56,7 @@ def test_fused_attention_matches_reference(name, heads, length, alibi, magnitude
     results = []
     for attend in (reference, fused):
         x = qkv.clone().requires_grad_()
-        y, w = attend(x, bias, name, heads, 1e-6)
+        y, w = attend(x, bias, name, heads, 1e-6, score_scale)
         (grad,) = torch.autograd.grad(y, x, upstream)
         results.append((y, w, grad))
     for expected, actual in zip(results[0], results[1], strict=True):
@@ -60,7 +64,7 @@ def test_fused_attention_matches_reference(name, heads, length, alibi, magnitude
         torch.testing.assert_close(actual, expected, rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", ATTENTIONS)
+@pytest.mark.parametrize("name", NAMES)
 def test_fused_attention_passes_gradcheck(name):
     g = torch.Generator().manual_seed(0)
     qkv = torch.randn(5, 2, 3 * 2 * 3, generator=g, dtype=torch.float64, requires_grad=True)
@@ -68,7 +72,7 @@ def test_fused_attention_passes_gradcheck(name):
     assert torch.autograd.gradcheck(lambda x: fused(x, bias, name, 2, 1e-6)[0], (qkv,))
 
 
-@pytest.mark.parametrize("name", ATTENTIONS)
+@pytest.mark.parametrize("name", NAMES)
 def test_fused_attention_weights_carry_no_gradient(name):
     qkv = torch.randn(4, 2, 12, requires_grad=True)
     y, w = fused(qkv, attention_bias(alibi_slopes(2), 4), name, 2, 1e-6)

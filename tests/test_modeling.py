@@ -13,7 +13,7 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoModel
 
 import iarc_hf  # noqa: F401  (registers the Auto classes)
-from iarc_hf.configuration_iarc import PRESETS
+from iarc_hf.configuration_iarc import PRESETS, READINGS
 from iarc_hf.modeling_iarc import IARCModel, IARCOutput
 
 
@@ -32,9 +32,14 @@ def test_forward_backward_shapes(case):
     out = model(**inputs, labels=labels)
     assert isinstance(out, IARCOutput)
     assert out.logits.shape == (3, config.context_length, config.n_symbols)
-    expected = torch.nn.functional.cross_entropy(
-        out.logits[:, 2:].flatten(0, 1), labels[:, 2:].flatten()
-    )
+    per_position = torch.nn.functional.cross_entropy(
+        out.logits.flatten(0, 1), labels.flatten(), reduction="none"
+    ).view(3, -1)  # 0 where the label is -100
+    expected = {
+        "mean": per_position[:, 2:].mean(),
+        "sum": per_position.sum() / 3,
+        "last": per_position[:, -1].mean(),
+    }[config.loss_reduction]
     torch.testing.assert_close(out.loss, expected)  # -100 ignored, no shift
     out.loss.backward()
     for name, param in model.named_parameters():
@@ -177,13 +182,21 @@ for folder in sorted(p for p in root.iterdir() if p.is_dir()):
 """
 
 
+# every preset, and every non-default reading of the paper (on the EA transformer)
+SAVED = {preset: (preset, {}) for preset in PRESETS} | {
+    f"reading-{field}={value}": ("transformer-ea", {field: value})
+    for field, values in READINGS.items()
+    for value in values[1:]
+}
+
+
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
-    """Every preset (small) saved with save_pretrained, then loaded by one fresh Python."""
+    """Every SAVED case (small) saved with save_pretrained, then loaded by one fresh Python."""
     root = tmp_path_factory.mktemp("checkpoints")
     expected = {}
-    for preset in PRESETS:
-        config = small_config(preset)
+    for preset, (base, overrides) in SAVED.items():
+        config = small_config(base, **overrides)
         model = make_model(config).eval()
         inputs = random_inputs(config, 2, torch.Generator().manual_seed(9))
         with torch.no_grad():
@@ -227,7 +240,7 @@ def test_checkpoint_is_safetensors_config_and_code_only(checkpoints, preset):
     )
 
 
-@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("preset", SAVED)
 def test_checkpoint_loads_without_iarc_hf_with_identical_logits(checkpoints, preset):
     root, expected, stdout = checkpoints
     line = next(line for line in stdout.splitlines() if line.startswith(preset + " "))

@@ -4,6 +4,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
@@ -57,3 +59,19 @@ def test_runs_are_written_skipped_and_reported(tmp_path, capsys):
     )
     reproduce.main(["report", "--results_dir", str(tmp_path / "results")])
     assert "kept" in (tmp_path / "results" / "README.md").read_text()
+
+
+def _reading_cases():
+    from iarc_hf.configuration_iarc import READINGS
+
+    return [(field, value) for field, values in READINGS.items() for value in values[1:]]
+
+
+@pytest.mark.parametrize(("field", "value"), _reading_cases())
+def test_the_readings_screen_covers_every_reading_on_every_ea_model(field, value):
+    runs = EXPERIMENTS["readings"]()
+    ea_models = {(r.preset, r.dataset_config) for r in runs if r.preset.endswith("-ea")}
+    assert len(ea_models) == 3
+    covered = {(r.preset, r.dataset_config) for r in runs if r.model == {field: value}}
+    assert ea_models <= covered
+    assert all(r.preset.endswith("-ea") for r in runs if "expressive_alibi" in r.model)

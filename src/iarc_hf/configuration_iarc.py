@@ -10,6 +10,21 @@ ATTENTIONS = ("dpa", "expressive", "cog")
 EMBEDDINGS = ("onehot", "learned")
 POSITIONS = ("alibi", "none")
 ENCODINGS = ("tape", "inline")
+# Readings of the paper (issue: which reading reproduces it); the first value is ours, the default.
+NORM_POSITIONS = ("pre", "post")  # post: Vaswani et al. 2017, "as originally defined"
+INIT_SCHEMES = ("scaled", "torch")  # ours: N(0, 1/fan_in), residual outputs / sqrt(2 layers)
+ATTENTION_SCALES = ("sqrt", "none", "learned")  # z = q.k / sqrt(d_head) | q.k | tau_h q.k / sqrt
+EXPRESSIVE_ALIBI = ("multiplicative", "additive", "none")  # e^b factor | z + b before squaring
+LOSS_REDUCTIONS = ("mean", "sum", "last")  # over positions: mean | sum | the last one only
+READINGS = {
+    "norm_position": NORM_POSITIONS,
+    "init_scheme": INIT_SCHEMES,
+    "attention_scale": ATTENTION_SCALES,
+    "expressive_alibi": EXPRESSIVE_ALIBI,
+    "loss_reduction": LOSS_REDUCTIONS,
+}
+# Readings of attention blocks; an mlp or lstm must keep their default.
+TRANSFORMER_READINGS = ("norm_position", "attention_scale", "expressive_alibi")
 
 # Options that only make sense for attention blocks; an mlp or lstm that sets them is a mistake.
 TRANSFORMER_ONLY = ("position_wise", "pre_projection", "content_skip", "cog_softmax_edges")
@@ -59,6 +74,17 @@ class IARCConfig(PreTrainedConfig):
     embedding: "onehot" (fixed, width n_symbols + n_controls) or "learned" (width hidden_size).
     encoding: "tape" (controls on control_ids) or "inline" (controls are input ids N..N+n_controls-1).
     positions: "alibi" or "none" (transformer only; defaults to "alibi").
+
+    Readings of the paper (the first value is ours and the default):
+    norm_position: "pre" (LayerNorm before attention / FFN) or "post" (after the residual sum).
+    init_scheme: "scaled" (N(0, 1/fan_in), residual outputs scaled by 1/sqrt(2 layers)) or
+        "torch" (torch's default U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases).
+    attention_scale: score z = q.k / sqrt(d_head) ("sqrt"), q.k ("none") or a learned per-head
+        temperature times q.k / sqrt(d_head) ("learned", starting at 1).
+    expressive_alibi: how ALiBi enters expressive attention: the factor e^b ("multiplicative"),
+        added to z before squaring ("additive"), or not at all ("none").
+    loss_reduction: cross-entropy averaged over positions ("mean"), summed over positions and
+        averaged over windows ("sum"), or at the last position only ("last").
     """
 
     model_type = "iarc"
@@ -82,6 +108,11 @@ class IARCConfig(PreTrainedConfig):
     dropout: float = 0.0
     lstm_hidden_size: int = 550
     expressive_eps: float = 1e-6
+    norm_position: str = "pre"
+    init_scheme: str = "scaled"
+    attention_scale: str = "sqrt"
+    expressive_alibi: str = "multiplicative"
+    loss_reduction: str = "mean"
 
     def __post_init__(self, **kwargs):
         if self.architecture == "transformer":
@@ -102,6 +133,8 @@ class IARCConfig(PreTrainedConfig):
         _require("architecture", self.architecture, ARCHITECTURES)
         _require("embedding", self.embedding, EMBEDDINGS)
         _require("encoding", self.encoding, ENCODINGS)
+        for field, allowed in READINGS.items():
+            _require(field, getattr(self, field), allowed)
         for field in ("num_hidden_layers", "n_symbols", "context_length", "hidden_size"):
             if not isinstance(getattr(self, field), int) or getattr(self, field) < 1:
                 raise ValueError(
@@ -123,6 +156,12 @@ class IARCConfig(PreTrainedConfig):
                 if getattr(self, field):
                     raise ValueError(
                         f"{field}=True needs architecture='transformer', not {self.architecture!r}"
+                    )
+            for field in TRANSFORMER_READINGS:
+                if getattr(self, field) != READINGS[field][0]:
+                    raise ValueError(
+                        f"{field}={getattr(self, field)!r} needs architecture='transformer'; "
+                        f"leave it {READINGS[field][0]!r} for {self.architecture!r}"
                     )
             for field in ("attention", "positions"):
                 if getattr(self, field) is not None:
@@ -152,6 +191,11 @@ class IARCConfig(PreTrainedConfig):
         if self.cog_softmax_edges and self.attention != "cog":
             raise ValueError(
                 f"cog_softmax_edges=True needs attention='cog', not {self.attention!r}"
+            )
+        if self.expressive_alibi != "multiplicative" and self.attention != "expressive":
+            raise ValueError(
+                f"expressive_alibi={self.expressive_alibi!r} needs attention='expressive', "
+                f"not {self.attention!r}"
             )
         if self.expressive_eps <= 0:
             raise ValueError(f"expressive_eps must be positive, got {self.expressive_eps!r}")

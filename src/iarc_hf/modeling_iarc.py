@@ -47,12 +47,27 @@ def expressive_weights(z: torch.Tensor, bias: torch.Tensor, eps: float) -> torch
     return w / (w.sum(dim=-1, keepdim=True) + eps)
 
 
+def expressive_additive_weights(z: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """Expressive attention with ALiBi added to the score before squaring: s = z + b,
+    s^2/(1+s^2) on the causal positions (b finite), normalised over j."""
+    causal = torch.isfinite(bias)
+    s = z + torch.where(causal, bias, 0.0)
+    s2 = s.square()
+    w = s2 / (1 + s2) * causal
+    return w / (w.sum(dim=-1, keepdim=True) + eps)
+
+
 def cog_weights(z: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
     """Signed attention (Lv et al., arXiv:2411.07176): sign(z) * softmax_j(|z| + b)."""
     return torch.sign(z) * torch.softmax(z.abs() + bias, dim=-1)
 
 
-WEIGHT_FUNCTIONS = {"dpa": dpa_weights, "expressive": expressive_weights, "cog": cog_weights}
+WEIGHT_FUNCTIONS = {
+    "dpa": dpa_weights,
+    "expressive": expressive_weights,
+    "expressive_additive": expressive_additive_weights,
+    "cog": cog_weights,
+}
 
 
 # ----- the same weight functions, fused for training: forward and backward written out on scores
@@ -128,6 +143,32 @@ class FusedExpressive:
         return dw.sub_(dw_dot_w).mul_(slope_over_den)  # d(u / sum)/du, then du/dz
 
 
+class FusedExpressiveAdditive:
+    """s = z + b; s^2/(1+s^2) m / (sum_j + eps), m the causal mask; the prepared bias stacks
+    (b with 0 above the diagonal, m)."""
+
+    query_factor = 1.0
+    grad_factor = 1.0
+
+    @staticmethod
+    def prepare_bias(bias: torch.Tensor) -> torch.Tensor:
+        causal = torch.isfinite(bias)
+        return torch.stack([torch.where(causal, bias, 0.0), causal.to(bias.dtype)])
+
+    @staticmethod
+    def forward(z: torch.Tensor, bias: torch.Tensor, eps: float):
+        finite, mask = bias[0], bias[1]
+        s = z.view(-1, *finite.shape).add(finite).view_as(z)
+        g = s.square().add_(1).reciprocal_()  # 1 / (1 + s^2)
+        u = torch.sub(1, g).view(-1, *mask.shape).mul_(mask).view_as(z)
+        den = u.sum(1, keepdim=True).add_(eps)
+        slope = g.square_().mul_(s).view(-1, *mask.shape).mul_(mask).view_as(z)
+        slope.mul_(den.reciprocal().mul_(2))  # d u / d z = 2 s / (1 + s^2)^2 m, over den
+        return u.div_(den), (slope,)
+
+    backward = FusedExpressive.backward
+
+
 class FusedCog:
     """sign(z) softmax_j(|z| + b)."""
 
@@ -150,21 +191,27 @@ class FusedCog:
         return dw.mul_(sign).sub_(dw_dot_w).mul_(w)
 
 
-FUSED_WEIGHT_FUNCTIONS = {"dpa": FusedDPA, "expressive": FusedExpressive, "cog": FusedCog}
+FUSED_WEIGHT_FUNCTIONS = {
+    "dpa": FusedDPA,
+    "expressive": FusedExpressive,
+    "expressive_additive": FusedExpressiveAdditive,
+    "cog": FusedCog,
+}
 
 
 class AttentionCore(torch.autograd.Function):
-    """y = weights(q k^T / sqrt(d_head), bias) v for all heads, from the fused projection
+    """y = weights(q k^T * score_scale, bias) v for all heads, from the fused projection
     qkv (T, B, 3 * H * d_head) to y (T, B, H * d_head); also returns the weights
-    (B * H, key, query), which carry no gradient (they are for plots)."""
+    (B * H, key, query), which carry no gradient (they are for plots). score_scale defaults to
+    1 / sqrt(d_head)."""
 
     @staticmethod
-    def forward(ctx, qkv, bias, name: str, num_heads: int, eps: float):
+    def forward(ctx, qkv, bias, name: str, num_heads: int, eps: float, score_scale=None):
         t, b, three_d = qkv.shape
         h, c = num_heads, three_d // (3 * num_heads)
         fn = FUSED_WEIGHT_FUNCTIONS[name]
         x = qkv.view(t, b, 3, h, c).permute(2, 1, 3, 4, 0).reshape(3, b * h, c, t)
-        scale = c**-0.5 * fn.query_factor
+        scale = (c**-0.5 if score_scale is None else score_scale) * fn.query_factor
         q, k, v = x[0] * scale, x[1], x[2]
         w, saved = fn.forward(torch.bmm(k.transpose(1, 2), q), bias, eps)
         y = torch.bmm(v, w)  # (B * H, d_head, T)
@@ -177,7 +224,7 @@ class AttentionCore(torch.autograd.Function):
     @staticmethod
     def backward(ctx, dy, _):
         if dy is None:  # the output was not used in the loss
-            return None, None, None, None, None
+            return None, None, None, None, None, None
         q, k, v, w, y, *saved = ctx.saved_tensors
         fn = FUSED_WEIGHT_FUNCTIONS[ctx.name]
         n, c, t = q.shape
@@ -193,7 +240,7 @@ class AttentionCore(torch.autograd.Function):
         if fn.grad_factor != 1:
             grads[1].mul_(fn.grad_factor)
         dqkv = grads.view(3, b, -1, c, t).permute(4, 1, 0, 2, 3).reshape(t, b, -1)
-        return dqkv, None, None, None, None
+        return dqkv, None, None, None, None, None
 
 
 def alibi_slopes(num_heads: int) -> torch.Tensor:
@@ -265,17 +312,28 @@ class Attention(nn.Module):
         self.out.is_residual_output = True
         self.weight_function = weight_function
         self.eps = config.expressive_eps
+        d_head = d // self.num_heads
+        self.score_scale = 1.0 if config.attention_scale == "none" else d_head**-0.5
+        # "learned": a per-head temperature on the queries, starting at 1
+        learned = config.attention_scale == "learned"
+        self.temperature = nn.Parameter(torch.ones(self.num_heads)) if learned else None
 
     def forward(self, u: torch.Tensor, biases: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """u: (T, B, d); biases: the prepared bias of each weight function, (H, key, query).
         Returns the output (T, B, d) and the weights (B, H, query, key)."""
-        t, b, _ = u.shape
+        t, b, d = u.shape
+        qkv = self.qkv(u)
+        if self.temperature is not None:
+            q, kv = qkv.split([d, 2 * d], dim=-1)
+            q = (q.view(t, b, self.num_heads, -1) * self.temperature[:, None]).view(t, b, d)
+            qkv = torch.cat([q, kv], dim=-1)
         y, w = AttentionCore.apply(
-            self.qkv(u),
+            qkv,
             biases[self.weight_function],
             self.weight_function,
             self.num_heads,
             self.eps,
+            self.score_scale,
         )
         return self.out(y), w.view(b, self.num_heads, t, t).transpose(-1, -2)
 
@@ -320,7 +378,8 @@ class FeedForward(nn.Module):
 
 
 class Block(nn.Module):
-    """Pre-norm: x + attn(norm(x)) [+ content skip], then x + ffn(norm(x))."""
+    """Pre-norm: x + attn(norm(x)) [+ content skip], then x + ffn(norm(x)).
+    Post-norm (Vaswani et al. 2017): norm(x + attn(x) [+ skip]), then norm(x + ffn(x))."""
 
     def __init__(self, config: IARCConfig, weight_function: str):
         super().__init__()
@@ -331,21 +390,28 @@ class Block(nn.Module):
         self.ffn_norm = make_norm(config, config.hidden_size)
         self.ffn = FeedForward(config)
         self.dropout = config.dropout
+        self.post_norm = config.norm_position == "post"
 
     def forward(self, x: torch.Tensor, biases: dict) -> tuple[torch.Tensor, torch.Tensor]:
-        u = self.attn_norm(x)
+        u = x if self.post_norm else self.attn_norm(x)
         if self.pre_projection is not None:
             u = self.pre_projection(u)
         a, weights = self.attn(u, biases)
         if self.content_skip is not None:
             a = a + self.content_skip(u)
         x = x + F.dropout(a, self.dropout, self.training)
+        if self.post_norm:
+            x = self.attn_norm(x)
+            return self.ffn_norm(x + F.dropout(self.ffn(x), self.dropout, self.training)), weights
         x = x + F.dropout(self.ffn(self.ffn_norm(x)), self.dropout, self.training)
         return x, weights
 
 
 def layer_weight_functions(config: IARCConfig) -> list[str]:
-    names = [config.attention] * config.num_hidden_layers
+    attention = config.attention
+    if attention == "expressive" and config.expressive_alibi == "additive":
+        attention = "expressive_additive"
+    names = [attention] * config.num_hidden_layers
     if config.cog_softmax_edges:  # as in Lv et al.: plain softmax in the first and last layer
         names[0] = names[-1] = "dpa"
     return names
@@ -357,16 +423,16 @@ class TransformerStack(nn.Module):
         self.layers = nn.ModuleList(Block(config, f) for f in layer_weight_functions(config))
         self.num_heads = config.num_attention_heads
         self.alibi = config.positions == "alibi"
+        self.expressive_alibi = config.expressive_alibi != "none"
 
     def forward(self, x: torch.Tensor, output_attentions: bool) -> tuple[torch.Tensor, tuple]:
         slopes = alibi_slopes(self.num_heads).to(x.device)
-        if not self.alibi:
-            slopes = torch.zeros_like(slopes)
-        bias = attention_bias(slopes, x.shape[1]).to(x.dtype).transpose(-1, -2)  # (H, key, query)
-        biases = {
-            name: FUSED_WEIGHT_FUNCTIONS[name].prepare_bias(bias).contiguous()
-            for name in {layer.attn.weight_function for layer in self.layers}
-        }
+        biases = {}
+        for name in {layer.attn.weight_function for layer in self.layers}:
+            alibi = self.alibi and (self.expressive_alibi or not name.startswith("expressive"))
+            bias = attention_bias(slopes if alibi else torch.zeros_like(slopes), x.shape[1])
+            bias = bias.to(x.dtype).transpose(-1, -2)  # (H, key, query)
+            biases[name] = FUSED_WEIGHT_FUNCTIONS[name].prepare_bias(bias).contiguous()
         # time-major for the position-wise contractions; contiguous, or every layer copies
         x = x.transpose(0, 1).contiguous()
         maps = []
@@ -481,6 +547,20 @@ class Embedding(nn.Module):
         return torch.cat([symbols, controls], dim=-1)
 
 
+def _torch_default_init(module: nn.Module) -> None:
+    """torch's nn.Linear default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, for
+    every dense layer (a causal dense block's fan-in is its mean over positions)."""
+    if isinstance(module, CausalDense):
+        bound = (module.width * (module.length + 1) / 2) ** -0.5
+        weights = (module.blocks, module.bias)
+    else:
+        bound = module.in_features**-0.5
+        weights = (module.weight, module.bias)
+    for weight in weights:
+        if weight is not None:
+            init.uniform_(weight, -bound, bound)
+
+
 class IARCPreTrainedModel(PreTrainedModel):
     config_class = IARCConfig
     base_model_prefix = "iarc"
@@ -492,7 +572,13 @@ class IARCPreTrainedModel(PreTrainedModel):
         sqrt(2 * layers) (GPT-2) so deep stacks start near the identity."""
         config = self.config
         depth_scale = (2 * config.num_hidden_layers) ** -0.5
-        if isinstance(module, (nn.Linear, PositionWiseLinear)):
+        if isinstance(module, Attention) and module.temperature is not None:
+            init.ones_(module.temperature)
+        if config.init_scheme == "torch" and isinstance(
+            module, (nn.Linear, PositionWiseLinear, CausalDense)
+        ):
+            _torch_default_init(module)
+        elif isinstance(module, (nn.Linear, PositionWiseLinear)):
             std = module.in_features**-0.5
             if getattr(module, "is_residual_output", False):
                 std *= depth_scale
@@ -552,15 +638,25 @@ class IARCModel(IARCPreTrainedModel):
         x = self.embedding(input_ids, control_ids, self.head.weight.dtype)
         x, attentions = self.stack(x, output_attentions)
         logits = self.head(self.final_norm(x))
-        loss = None
-        if labels is not None:
-            loss = F.cross_entropy(
-                logits.flatten(0, 1).float(), labels.flatten().to(logits.device), ignore_index=-100
-            )
+        loss = None if labels is None else self.compute_loss(logits, labels.to(logits.device))
         output = IARCOutput(
             loss=loss, logits=logits, attentions=attentions if output_attentions else None
         )
         return output if return_dict else output.to_tuple()
+
+    def compute_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy by config.loss_reduction: mean over positions, their sum (averaged
+        over windows), or the last position alone; labels of -100 are ignored."""
+        reduction = self.config.loss_reduction
+        if reduction == "last":
+            return F.cross_entropy(logits[:, -1].float(), labels[:, -1], ignore_index=-100)
+        loss = F.cross_entropy(
+            logits.flatten(0, 1).float(),
+            labels.flatten(),
+            ignore_index=-100,
+            reduction="mean" if reduction == "mean" else "sum",
+        )
+        return loss if reduction == "mean" else loss / labels.shape[0]
 
 
 IARCModel.register_for_auto_class("AutoModel")

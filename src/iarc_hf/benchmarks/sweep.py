@@ -44,8 +44,8 @@ def modes(threads: int, workers: int) -> dict[str, list[str]]:
     }
 
 
-def time_mode(grid: list[str], extra: list[str], max_steps: int, runs: int) -> float:
-    """Wall seconds of one sweep of the grid into a fresh folder."""
+def time_mode(grid: list[str], extra: list[str], max_steps: int, runs: int) -> tuple[float, float]:
+    """(wall seconds, summed training seconds of the runs) of one sweep into a fresh folder."""
     root = Path(tempfile.mkdtemp(prefix="iarc-bench-sweep-"))
     command = [sys.executable, str(SCRIPT), "run", *grid, *SEEDS, "--max_steps", str(max_steps), *extra,
                "--results_dir", str(root / "results"), "--runs_dir", str(root / "runs")]  # fmt: skip
@@ -54,12 +54,12 @@ def time_mode(grid: list[str], extra: list[str], max_steps: int, runs: int) -> f
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     try:
-        written = len(list((root / "results").rglob("*.json")))
-        if done.returncode != 0 or written != runs:
+        written = [json.loads(p.read_text()) for p in (root / "results").rglob("*.json")]
+        if done.returncode != 0 or len(written) != runs:
             raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return seconds
+    return seconds, sum(record["train_seconds"] for record in written)
 
 
 def main(argv: list[str]) -> None:
@@ -74,22 +74,33 @@ def main(argv: list[str]) -> None:
     runs = 2 * (len(GRIDS[args.grid]) - 2)  # two seeds of each filtered run
     chosen = modes(args.threads, args.workers)
     seconds = {name: [] for name in chosen}
+    training = {name: [] for name in chosen}  # the runs' own training seconds, summed
     order = list(chosen)
     for round_index in range(args.rounds):
         # ABBA: a drift in the machine's speed hits both modes alike
         for name in order if round_index % 2 == 0 else order[::-1]:
-            seconds[name].append(time_mode(GRIDS[args.grid], chosen[name], args.max_steps, runs))
-            print(f"round {round_index + 1}: {name}: {seconds[name][-1]:.1f} s", flush=True)
+            wall, trained = time_mode(GRIDS[args.grid], chosen[name], args.max_steps, runs)
+            seconds[name].append(wall)
+            training[name].append(trained)
+            print(f"round {round_index + 1}: {name}: {wall:.1f} s, runs trained {trained:.1f} s",
+                  flush=True)  # fmt: skip
     base = sum(seconds[order[0]]) / len(seconds[order[0]])
     rows = []
     print(f"\ngrid: {runs} runs ({' '.join(GRIDS[args.grid] + SEEDS)}) x {args.max_steps} steps; "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}")  # fmt: skip
-    print("| mode | wall s (mean of rounds) | runs / hour | speed-up |\n| --- | --- | --- | --- |")
+    print(
+        "| mode | wall s (mean of rounds) | runs / hour | speed-up | training share of run time |"
+    )
+    print("| --- | --- | --- | --- | --- |")
     for name in order:
         mean = sum(seconds[name]) / len(seconds[name])
-        rows.append({"mode": name, "seconds": seconds[name], "runs_per_hour": runs * 3600 / mean,
-                     "speedup": base / mean})  # fmt: skip
-        print(f"| {name} | {mean:.1f} | {runs * 3600 / mean:.0f} | {base / mean:.2f}x |")
+        # training seconds over the runs' summed wall time (sequential: the sweep's own wall)
+        share = sum(training[name]) / sum(seconds[name]) / (1 if name == order[0] else args.workers)
+        rows.append({"mode": name, "seconds": seconds[name], "train_seconds": training[name],
+                     "runs_per_hour": runs * 3600 / mean, "speedup": base / mean})  # fmt: skip
+        print(
+            f"| {name} | {mean:.1f} | {runs * 3600 / mean:.0f} | {base / mean:.2f}x | {share:.0%} |"
+        )
     if args.output:
         record = {"grid": GRIDS[args.grid] + SEEDS, "max_steps": args.max_steps, "runs": runs, "rounds": args.rounds,
                   "cores": os.cpu_count(), "command": "python scripts/bench.py sweep " + " ".join(argv),
