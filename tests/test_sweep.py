@@ -193,3 +193,12 @@ def test_status_lines_and_live_table():
     status.close()
     shown = live.getvalue()
     assert "run-x" in shown and "5/10" in shown and "0.6250" in shown and "2 queued" in shown
+
+
+def test_a_run_finished_by_another_sweep_counts_as_done_and_leaves_the_eta():
+    stream = io.StringIO()
+    status = SweepStatus(total=2, steps_left=30, live=False, stream=stream)
+    status.started("a", 10, 0)
+    status.skipped("b", 20)
+    assert status.steps_left == 10 and status.done == ["b"] and status.queued == 0
+    assert "done  b already (by another sweep)" in stream.getvalue()

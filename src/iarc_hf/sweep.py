@@ -85,14 +85,17 @@ def run_sweep(
         num_gpus=gpus_per_run,
         max_retries=2,  # a lost worker or node: the retry resumes from the job's checkpoint
     )
-    status = SweepStatus(
-        len(pending), sum(job.steps_left() for job in pending), live=live, stream=stream
-    )
+    steps_left = {job.key: job.steps_left() for job in pending}
+    status = SweepStatus(len(pending), sum(steps_left.values()), live=live, stream=stream)
     began, running = time.monotonic(), {}
     try:
         while pending or running:
             while pending and len(running) < workers:
                 job = pending.popleft()
+                if job.is_done():  # finished meanwhile, by another sweep over the same folders
+                    status.skipped(job.key, steps_left[job.key])
+                    summary.skipped.append(job.key)
+                    continue
                 status.started(job.key, job.max_steps, job.resume_step())
                 running[task.remote(job, command, threads_per_run, queue)] = job
             ready, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)

@@ -74,6 +74,12 @@ class SweepStatus:
         self.done.append(key)
         self._event(f"done  {key} test accuracy {accuracy:.4f}")
 
+    def skipped(self, key: str, steps: int) -> None:
+        """A queued run that another sweep finished meanwhile."""
+        self.steps_left -= steps
+        self.done.append(key)
+        self._event(f"done  {key} already (by another sweep)")
+
     def failed_run(self, key: str, error: str) -> None:
         self._close_run(key)
         self.failed.append((key, error))
