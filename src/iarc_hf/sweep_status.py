@@ -63,6 +63,7 @@ class SweepStatus:
             state.step = record["step"]
         if "eval_accuracy" in record:
             state.accuracy = record["eval_accuracy"]
+        if "eval_accuracy" in record and not self.live:  # the live table shows it in place
             self._event(
                 f"eval  {key} step {state.step}/{state.max_steps} accuracy {state.accuracy:.4f}"
             )
@@ -127,9 +128,11 @@ class SweepStatus:
             self._live.update(self._table(), refresh=True)
 
     def _table(self):
+        from rich.console import Group
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=f"sweep: {self.counts()}", title_justify="left")
+        table = Table()
         for column in ("run", "step", "val accuracy", "running for"):
             table.add_column(column)
         now = time.monotonic()
@@ -141,4 +144,4 @@ class SweepStatus:
                 accuracy,
                 format_seconds(now - state.started),
             )
-        return table
+        return Group(Text(f"sweep: {self.counts()}"), table)
