@@ -29,6 +29,11 @@ def test_hand_computed():
     assert metrics["accuracy_A"] == 1.0
     assert metrics["accuracy_R"] == 2 / 3
     assert metrics["accuracy_C"] == 0.0
+    # at the last labelled position: window 0 is A (right), window 1 is R after a C (wrong)
+    assert metrics["accuracy_last_A"] == 1.0
+    assert metrics["accuracy_last_R"] == 0.0
+    assert math.isnan(metrics["accuracy_last_I"])
+    assert metrics["accuracy_last_C"] == 0.0
 
 
 def test_prefix_and_empty_slices():
@@ -49,3 +54,13 @@ def test_last_labelled_position():
 def test_shape_mismatch():
     with pytest.raises(ValueError, match="shape"):
         compute_metrics(np.zeros((2, 3)), batch())
+
+
+@pytest.mark.parametrize(
+    ("config", "title"),
+    [("IARC", "cisformer-ea on IARC"), ("IA", "cisformer-ea on IARC (config IA)")],
+)
+def test_model_card_title_names_the_config_once(config, title):
+    from iarc_hf.cards import card_title
+
+    assert card_title("cisformer-ea", config) == title

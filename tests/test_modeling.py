@@ -258,3 +258,28 @@ def test_checkpoint_reloads_in_process(tmp_path):
     with torch.no_grad():
         assert torch.equal(model(**inputs).logits, reloaded(**inputs).logits)
     assert Path(tmp_path, "model.safetensors").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("input_ids", 16, r"input_ids must be integers in \[0, 15\], got 16"),
+        ("input_ids", -1, r"input_ids must be integers in \[0, 15\], got -1"),
+        ("control_ids", 5, r"control_ids must be integers in \[0, 4\], got 5"),
+        ("labels", 16, r"labels must be integers in \[0, 15\] or -100, got 16"),
+        ("input_ids", 1.0, r"input_ids must be integers in \[0, 15\], got dtype torch.float32"),
+        ("control_ids", 1.0, r"control_ids must be .* got dtype torch.float32"),
+    ],
+)
+def test_bad_ids_name_the_field_and_the_allowed_range(field, value, message):
+    config = small_config("transformer-dpa")
+    model = make_model(config)
+    inputs = random_inputs(config, 2, torch.Generator().manual_seed(5))
+    inputs["labels"] = inputs["input_ids"].clone()
+    inputs["labels"][:, 0] = -100  # ignored labels are allowed
+    if isinstance(value, float):
+        inputs[field] = inputs[field].float()
+    else:
+        inputs[field][1, 3] = value
+    with pytest.raises(ValueError, match=message):
+        model(**inputs)

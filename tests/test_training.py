@@ -1,6 +1,7 @@
 """Training: arguments, the final folder, bit-identical resume, a SIGKILL, two processes, Hub push."""
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -156,6 +157,12 @@ def assert_card_has_results(folder, metrics):
     assert headline.metric_value == round(metrics["accuracy"], 4)
     assert headline.dataset_config == "IARC" and headline.dataset_split == "test"
     assert card.data.library_name == "transformers"
+    # the headline split by task at the last position, wherever that slice is not empty
+    last = {r.metric_name: r.metric_value for r in card.data.eval_results}
+    for letter in "IARC":
+        name = f"accuracy_last_{letter}"
+        assert math.isnan(metrics[name]) or last[name] == round(metrics[name], 4), name
+    assert "\n# transformer-dpa on IARC\n" in card.text  # not "on IARC IARC"
 
 
 def test_final_folder_loads_without_the_package(tmp_path):

@@ -143,6 +143,12 @@ def describe_architecture(config) -> tuple[str, str]:
     return "LSTM", f"{config.num_hidden_layers} layers, hidden size {config.lstm_hidden_size}"
 
 
+def card_title(model: str, dataset_config: str) -> str:
+    """ "cisformer-ea on IARC", or "cisformer-ea on IARC (config IA)" for a smaller control set."""
+    suffix = "" if dataset_config == "IARC" else f" (config {dataset_config})"
+    return f"{model} on IARC{suffix}"
+
+
 def model_card(
     *, config, run: dict, metrics: dict, repo_id: str, dataset_repo_id: str, command: str
 ) -> ModelCard:
@@ -200,7 +206,7 @@ def model_card(
         description=description,
         architecture_line=line,
         repo_id=repo_id,
-        model_name=f"{run['preset'] or description} on IARC {run['dataset_config']}",
+        model_name=card_title(run["preset"] or description, run["dataset_config"]),
         results=results,
         citations=citations,
         command=command,

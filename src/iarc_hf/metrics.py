@@ -5,7 +5,9 @@
 - `accuracy_all`: over every labelled position; `accuracy_determined`: over positions
   the window alone determines;
 - `accuracy_I`, `accuracy_A`, `accuracy_R`: split by `task_ids`; `accuracy_C`: positions
-  with `context_steps > 0`.
+  with `context_steps > 0`;
+- `accuracy_last_I`, ..., `accuracy_last_C`: the same split of the headline, at the last
+  labelled position of each window.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ METRIC_NAMES = (
     "accuracy_all",
     "accuracy_determined",
     *(f"accuracy_{letter}" for letter in (*TASK_IDS, "C")),
+    *(f"accuracy_last_{letter}" for letter in (*TASK_IDS, "C")),
 )
 
 
@@ -45,14 +48,20 @@ def compute_metrics(predictions, batch: dict, prefix: str = "") -> dict[str, flo
     correct = (predictions == labels) & labelled
     task_ids = np.asarray(batch["task_ids"])
     rows = np.arange(len(labels))
+    last = np.zeros_like(labelled)
+    last[rows, last_labelled_position(labels)] = True
     metrics = {
-        "accuracy": float(correct[rows, last_labelled_position(labels)].mean()),
+        "accuracy": float(correct[last].mean()),
         "accuracy_all": _mean(correct, labelled),
         "accuracy_determined": _mean(correct, labelled & np.asarray(batch["determined"], bool)),
     }
     for letter, task_id in TASK_IDS.items():
         metrics[f"accuracy_{letter}"] = _mean(correct, labelled & (task_ids == task_id))
-    metrics["accuracy_C"] = _mean(correct, labelled & (np.asarray(batch["context_steps"]) > 0))
+    after_c = labelled & (np.asarray(batch["context_steps"]) > 0)
+    metrics["accuracy_C"] = _mean(correct, after_c)
+    for letter, task_id in TASK_IDS.items():
+        metrics[f"accuracy_last_{letter}"] = _mean(correct, last & (task_ids == task_id))
+    metrics["accuracy_last_C"] = _mean(correct, last & after_c)
     return {f"{prefix}{name}": value for name, value in metrics.items()}
 
 

@@ -561,6 +561,20 @@ def _torch_default_init(module: nn.Module) -> None:
             init.uniform_(weight, -bound, bound)
 
 
+def check_ids(name: str, ids: torch.Tensor, size: int, ignored: int | None = None) -> None:
+    """ValueError naming the field unless `ids` are integers in [0, size) (or `ignored`).
+    Values are checked on the CPU only: on an accelerator the check would wait for the device."""
+    allowed = f"integers in [0, {size - 1}]" + (f" or {ignored}" if ignored is not None else "")
+    if ids.dtype.is_floating_point or ids.dtype.is_complex or ids.dtype == torch.bool:
+        raise ValueError(f"{name} must be {allowed}, got dtype {ids.dtype}")
+    if ids.device.type != "cpu" or ids.numel() == 0:
+        return
+    values = ids if ignored is None else ids[ids != ignored]
+    if values.numel() and (values.min() < 0 or values.max() >= size):
+        bad = values[(values < 0) | (values >= size)][0].item()
+        raise ValueError(f"{name} must be {allowed}, got {bad}")
+
+
 class IARCPreTrainedModel(PreTrainedModel):
     config_class = IARCConfig
     base_model_prefix = "iarc"
@@ -635,6 +649,11 @@ class IARCModel(IARCPreTrainedModel):
             raise ValueError(
                 f"sequence length {input_ids.shape[1]} exceeds context_length={self.config.context_length}"
             )
+        check_ids("input_ids", input_ids, self.config.input_vocab_size)
+        if control_ids is not None:
+            check_ids("control_ids", control_ids, self.config.n_controls + 1)
+        if labels is not None:
+            check_ids("labels", labels, self.config.n_symbols, ignored=-100)
         x = self.embedding(input_ids, control_ids, self.head.weight.dtype)
         x, attentions = self.stack(x, output_attentions)
         logits = self.head(self.final_norm(x))
