@@ -27,12 +27,12 @@ demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src scripts tests
-	$(BIN)/ruff format --check src scripts tests
+	$(BIN)/ruff check src scripts tests examples
+	$(BIN)/ruff format --check src scripts tests examples
 
 format: $(STAMP)
-	$(BIN)/ruff format src scripts tests
-	$(BIN)/ruff check --fix src scripts tests
+	$(BIN)/ruff format src scripts tests examples
+	$(BIN)/ruff check --fix src scripts tests examples
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench.py

@@ -15,6 +15,7 @@ from iarc_hf.metrics import compute_metrics, oracle_metrics
 from iarc_hf.modeling_iarc import IARCModel
 from iarc_hf.oracle import oracle_predict
 from iarc_hf.tasks import IARCTask
+from iarc_hf.trainer_metrics import make_compute_metrics, preprocess_logits_for_metrics
 
 AutoConfig.register("iarc", IARCConfig)
 AutoModel.register(IARCConfig, IARCModel)
@@ -33,8 +34,10 @@ __all__ = [
     "generate",
     "generate_split",
     "load_iarc",
+    "make_compute_metrics",
     "oracle_metrics",
     "oracle_predict",
+    "preprocess_logits_for_metrics",
     "stream_batch",
 ]
 __version__ = "0.1.0"
