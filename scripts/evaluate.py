@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from iarc_hf.evaluation import check_model_reads_task, evaluate_model, load_for_evaluation
+from iarc_hf.evaluation import evaluate_model, load_for_evaluation, task_for_model
 from iarc_hf.generator import SPLITS, generate_split
 from iarc_hf.metrics import METRIC_NAMES
-from iarc_hf.tasks import IARCTask
 
 
 def main(argv=None) -> dict:
@@ -36,22 +35,9 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
 
     model, trained_task = load_for_evaluation(args.model)
-    knobs = trained_task.to_dict() if trained_task else {}
-    if args.dataset_config:
-        knobs["controls"] = args.dataset_config
-    for name in ("min_gap", "max_gap"):
-        if getattr(args, name) is not None:
-            knobs[name] = getattr(args, name)
-    if "controls" not in knobs:
-        raise SystemExit(
-            "error: --dataset_config is needed: the model folder does not say what it was trained on"
-        )
-    knobs.setdefault("n_symbols", model.config.n_symbols)
-    knobs.setdefault("context_length", model.config.context_length)
-    knobs.setdefault("encoding", model.config.encoding)
+    knobs = {name: getattr(args, name) for name in ("min_gap", "max_gap")}
     try:
-        task = IARCTask(**knobs)
-        check_model_reads_task(model.config, task)
+        task = task_for_model(model.config, trained_task, args.dataset_config, **knobs)
     except ValueError as error:
         raise SystemExit(f"error: {error}") from None
     batch = generate_split(task, args.split, args.size, args.seed)

@@ -63,6 +63,25 @@ def check_model_reads_task(config, task: IARCTask) -> None:
             )
 
 
+def task_for_model(config, trained_task: IARCTask | None, dataset_config=None, **knobs):
+    """The task to read a model's windows from: the one it was trained on, with the control set
+    and knobs given (None keeps the trained value); ValueError if the model cannot read it."""
+    values = trained_task.to_dict() if trained_task else {}
+    if dataset_config:
+        values["controls"] = dataset_config
+    values.update({name: value for name, value in knobs.items() if value is not None})
+    if "controls" not in values:
+        raise ValueError(
+            "--dataset_config is needed: the model folder does not say what it was trained on"
+        )
+    values.setdefault("n_symbols", config.n_symbols)
+    values.setdefault("context_length", config.context_length)
+    values.setdefault("encoding", config.encoding)
+    task = IARCTask(**values)
+    check_model_reads_task(config, task)
+    return task
+
+
 def load_for_evaluation(model_id: str):
     """A saved model via `AutoModel` (remote code), and the task it was trained on if known."""
     import json
