@@ -1,9 +1,10 @@
-"""Benchmarks (not tests): generator, training-step and sweep throughput.
+"""Benchmarks (not tests): generator, training-step and sweep throughput, speedruns.
 
     python scripts/bench.py generator                  # window tokens/s, one core
     python scripts/bench.py train-step --steps 5       # per preset: tokens/s, GFLOP/s vs matmul
     python scripts/bench.py sweep                      # runs/hour: sequential vs Ray workers
-    python scripts/bench.py                            # all three
+    python scripts/bench.py speedrun --target 0.95     # windows and seconds to a target accuracy
+    python scripts/bench.py                            # generator and train-step (the quick ones)
 
 Pin one core with `taskset -c 0` for the generator's single-core figure.
 """
@@ -12,9 +13,16 @@ from __future__ import annotations
 
 import sys
 
-from iarc_hf.benchmarks import generator, sweep, train_step
+from iarc_hf.benchmarks import generator, speedrun, sweep, train_step
 
-BENCHES = {"generator": generator.main, "train-step": train_step.main, "sweep": sweep.main}
+BENCHES = {
+    "generator": generator.main,
+    "train-step": train_step.main,
+    "sweep": sweep.main,
+    "speedrun": speedrun.main,
+}
+
+QUICK = ("generator", "train-step")  # sweeps and speedruns take many minutes: name them
 
 
 def main(argv: list[str]) -> None:
@@ -26,8 +34,8 @@ def main(argv: list[str]) -> None:
         return
     if argv:
         raise SystemExit(f"unknown benchmark {argv[0]!r}; choose from {sorted(BENCHES)}")
-    for bench in BENCHES.values():
-        bench([])
+    for name in QUICK:
+        BENCHES[name]([])
 
 
 if __name__ == "__main__":

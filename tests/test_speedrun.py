@@ -1,0 +1,52 @@
+"""bench.py speedrun: stops at the first evaluation at or above the target, or at max_steps."""
+
+import json
+
+import pytest
+import torch
+
+from iarc_hf.benchmarks import speedrun
+
+
+@pytest.fixture(autouse=True)
+def keep_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def run(target, max_steps, tmp_path):
+    out = tmp_path / "speedrun.json"
+    # a one-layer model: fast, and above 1/N accuracy within a few dozen steps
+    result = speedrun.speedrun(
+        "transformer-dpa",
+        speedrun.recipe_arguments("adamw", max_steps=max_steps, per_device_train_batch_size=50),
+        target=target,
+        eval_every=5,
+        eval_size=200,
+        model_overrides={"num_hidden_layers": 1},
+    )
+    out.write_text(json.dumps(result))
+    return result
+
+
+def test_stops_at_the_first_evaluation_at_or_above_the_target(tmp_path):
+    result = run(target=0.15, max_steps=200, tmp_path=tmp_path)
+    assert result["reached"] and result["accuracy"] >= 0.15
+    accuracies = [point["accuracy"] for point in result["curve"]]
+    assert all(a < 0.15 for a in accuracies[:-1]) and accuracies[-1] == result["accuracy"]
+    assert result["steps"] == 5 * len(accuracies) and result["windows"] == 50 * result["steps"]
+    assert 0 < result["train_seconds"] <= result["wall_seconds"]
+
+
+def test_an_unreached_target_ends_at_max_steps(tmp_path):
+    result = run(target=1.0, max_steps=7, tmp_path=tmp_path)
+    assert not result["reached"] and result["steps"] == 7
+    assert [p["step"] for p in result["curve"]] == [5, 7]
+
+
+def test_cli_checks_the_target_and_the_recipe():
+    with pytest.raises(SystemExit, match="--target must be in"):
+        speedrun.main(["--target", "1.5"])
+    with pytest.raises(ValueError, match="--recipe must be one of"):
+        speedrun.recipe_arguments("lion")
