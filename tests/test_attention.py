@@ -103,6 +103,7 @@ def test_attention_maps_are_causal_and_normalised(attention, position_wise):
     config = small_config(
         "transformer-dpa", attention=attention, position_wise=position_wise, expressive_eps=1e-12
     )
+    torch.manual_seed(0)  # an unlucky draw can make a lone key orthogonal: S << eps
     model = IARCModel(config).eval()
     inputs = random_inputs(config, 3, torch.Generator().manual_seed(0))
     with torch.no_grad():
