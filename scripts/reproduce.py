@@ -23,9 +23,8 @@ import sys
 import torch
 
 from iarc_hf.experiments import EXPERIMENTS, PAPER_STEPS
-from iarc_hf.jobs import execute, list_jobs, write_record
-
-BATCH = 200  # windows per step in every experiment
+from iarc_hf.files import write_json
+from iarc_hf.jobs import execute, list_jobs
 
 
 def jobs_of(args):
@@ -55,17 +54,13 @@ def run(args) -> None:
             continue
         if step := job.resume_step():
             print(f"resuming {job.key} from step {step}")
-        write_record(job.result, execute(job, command))
+        write_json(job.result, execute(job, command))
         print(f"wrote {job.result}")
 
 
 def run_on_ray(args, jobs, command: str) -> None:
-    from iarc_hf.sweep import require_ray, run_sweep
+    from iarc_hf.sweep import run_sweep
 
-    try:
-        require_ray()
-    except ImportError as error:
-        raise SystemExit(str(error)) from None
     try:
         summary = run_sweep(
             jobs,
@@ -75,7 +70,7 @@ def run_on_ray(args, jobs, command: str) -> None:
             gpus_per_run=args.gpus_per_run,
             address=args.address,
         )
-    except ValueError as error:
+    except (ImportError, ValueError) as error:  # no Ray (with the pip command), a bad option
         raise SystemExit(str(error)) from None
     except KeyboardInterrupt:
         print("interrupted: the same command resumes every unfinished run from its checkpoint")
@@ -94,15 +89,16 @@ def plan(args) -> None:
     """Which runs would train, which are done, and what is left of each in training steps."""
     jobs = jobs_of(args)
     width = max(len(job.key) for job in jobs)
-    todo = [job for job in jobs if not job.is_done()]
+    to_run, steps, windows = 0, 0, 0
     for job in jobs:
-        step = job.resume_step()
-        state = "done" if job.is_done() else (f"resumes at {step}" if step else "new")
-        print(f"{job.key:<{width}}  {state:<18} {job.steps_left():>6} steps left")
-    steps = sum(job.steps_left() for job in todo)
+        done, step = job.is_done(), job.resume_step()
+        left = 0 if done else job.max_steps - step
+        state = "done" if done else (f"resumes at {step}" if step else "new")
+        print(f"{job.key:<{width}}  {state:<18} {left:>6} steps left")
+        to_run, steps, windows = to_run + (not done), steps + left, windows + left * job.batch_size
     print(
-        f"\n{len(todo)} to run, {len(jobs) - len(todo)} done already; "
-        f"{steps:,} training steps ({steps * BATCH:,} windows) left"
+        f"\n{to_run} to run, {len(jobs) - to_run} done already; "
+        f"{steps:,} training steps ({windows:,} windows) left"
     )
 
 

@@ -10,19 +10,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from iarc_hf.tasks import TASKS, IARCTask
+from iarc_hf.tasks import TASKS, IARCTask, window_cells
 
 TASK_COLOURS = {"I": "#4c72b0", "A": "#55a868", "R": "#c44e52", "?": "#bbbbbb"}
 CELL_INCHES = 3.0  # one map
 DPI = 100
-
-
-def window_labels(task: IARCTask, window: dict) -> list[str]:
-    """`7^I`, `8`, ... as in the spec's notation (inline windows: the token itself)."""
-    labels = []
-    for x, c in zip(window["input_ids"], window["control_ids"], strict=True):
-        labels.append(f"{int(x)}^{task.controls[int(c) - 1]}" if c else str(int(x)))
-    return labels
 
 
 def anchors(window: dict) -> list[int | None]:
@@ -88,7 +80,7 @@ def plot_attention(
     fig, axes = plt.subplots(
         rows, cols, figsize=(width / DPI, height / DPI), dpi=DPI, squeeze=False
     )
-    labels = window_labels(task, window)
+    labels = window_cells(task, window["input_ids"], window["control_ids"])
     for index, ax in enumerate(axes.flat):
         layer, head = divmod(index, 1 if overview else heads)
         if layer >= layers:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from iarc_hf.builder import load_iarc
 from iarc_hf.cards import dataset_card
+from iarc_hf.files import write_text_atomically
 from iarc_hf.metrics import oracle_metrics
 
 PARQUET_NAME = "{split}-00000-of-00001.parquet"
@@ -41,7 +42,7 @@ def build_dataset_repo(
     card = dataset_card(
         repo_id, infos, ceilings, seed=seed, test_size=sizes["test"], command=command
     )
-    _write_text_atomically(out / "README.md", str(card))
+    write_text_atomically(out / "README.md", str(card))
     return out, ceilings
 
 
@@ -72,12 +73,6 @@ def _write_parquet_atomically(dataset, target: Path) -> None:
         target.rename(old)
     staging.rename(target)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _write_text_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text)
-    partial.replace(path)
 
 
 def push_dataset_repo(repo_dir, repo_id: str, configs, private: bool = False) -> str:

@@ -1,7 +1,8 @@
 """One job = one (experiment run, seed, budget): where it trains, where its result goes, its state.
 
 The sequential path of `scripts/reproduce.py` and the Ray sweep (`iarc_hf.sweep`) both run jobs
-with `execute`, so a result JSON is the same whichever ran it. A job resumes from the latest
+with `execute` and write its record with `iarc_hf.files.write_json`, so a result JSON is the same
+whichever ran it. A job resumes from the latest
 complete checkpoint in its output folder, so a killed run continues where it stopped.
 """
 
@@ -36,6 +37,15 @@ class Job:
         """The step its latest complete checkpoint holds (0: starts afresh)."""
         found = latest_checkpoint(self.output_dir)
         return json.loads((found / STATE_FILE).read_text())["step"] if found else 0
+
+    @property
+    def batch_size(self) -> int:
+        """Windows per training step."""
+        return self.arguments()[2].per_device_train_batch_size
+
+    def arguments(self):
+        """The (model, data, run) arguments of `scripts/train.py` that train this job."""
+        return run_arguments(self.spec, self.seed, self.max_steps, str(self.output_dir))
 
     def steps_left(self) -> int:
         return 0 if self.is_done() else self.max_steps - self.resume_step()
@@ -76,9 +86,7 @@ def execute(job: Job, command: str, progress=None, show_progress: bool = True) -
     """
     from iarc_hf.training import train
 
-    model_args, data_args, run_args = run_arguments(
-        job.spec, job.seed, job.max_steps, str(job.output_dir)
-    )
+    model_args, data_args, run_args = job.arguments()
     step = job.resume_step()
     finished = (job.output_dir / "all_results.json").exists() and step == job.max_steps
     if not finished:
@@ -95,11 +103,3 @@ def execute(job: Job, command: str, progress=None, show_progress: bool = True) -
     record = result_record(job.experiment, job.spec, job.seed, job.max_steps, job.output_dir)
     record["command"] = command
     return record
-
-
-def write_record(path: Path, record: dict) -> None:
-    """Atomically: a temporary file renamed into place, so a result is whole or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(record, indent=2) + "\n")
-    partial.replace(path)

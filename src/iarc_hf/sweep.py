@@ -13,7 +13,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from iarc_hf.jobs import Job, execute, write_record
+from iarc_hf.files import write_json
+from iarc_hf.jobs import Job, execute
 from iarc_hf.sweep_status import SweepStatus
 
 INSTALL_HINT = "pip install 'iarc-hf[sweep]'  (or: pip install ray rich)"
@@ -71,8 +72,9 @@ def run_sweep(
     ray = require_ray()
     from ray.util.queue import Queue
 
-    summary = SweepSummary(skipped=[job.key for job in jobs if job.is_done()])
-    pending = deque(job for job in jobs if not job.is_done())
+    finished = {job.key for job in jobs if job.is_done()}
+    summary = SweepSummary(skipped=[job.key for job in jobs if job.key in finished])
+    pending = deque(job for job in jobs if job.key not in finished)
     if not pending:
         return summary
     if not ray.is_initialized():
@@ -118,6 +120,6 @@ def _collect(ray, ref, job: Job, status: SweepStatus, summary: SweepSummary) -> 
         status.failed_run(job.key, message)
         summary.failed.append((job.key, message))
         return
-    write_record(job.result, record)
+    write_json(job.result, record)
     status.finished(job.key, record["metrics"]["accuracy"])
     summary.done.append(job.key)

@@ -193,6 +193,14 @@ def run_rules(
     return x, task_ids, steps
 
 
+def window_cells(task: IARCTask, input_ids, control_ids) -> list[str]:
+    """Each position in the spec's notation: `7^I` for a symbol with a control, else `7`."""
+    return [
+        f"{int(x)}^{task.controls[int(c) - 1]}" if c else str(int(x))
+        for x, c in zip(input_ids, control_ids, strict=True)
+    ]
+
+
 def format_window(task: IARCTask, input_ids, control_ids, task_ids=None) -> str:
     """A tape window in the spec's notation, e.g. `7^I 8 9^C 11`; with `task_ids`, a second
     line names the task that makes each next symbol.
@@ -200,10 +208,7 @@ def format_window(task: IARCTask, input_ids, control_ids, task_ids=None) -> str:
     >>> format_window(IARCTask(), [7, 8, 9, 11], [1, 0, 4, 0])
     '7^I 8 9^C 11'
     """
-    cells = [
-        f"{int(x)}^{task.controls[int(c) - 1]}" if c else str(int(x))
-        for x, c in zip(input_ids, control_ids, strict=True)
-    ]
+    cells = window_cells(task, input_ids, control_ids)
     line = " ".join(cells)
     if task_ids is None:
         return line

@@ -11,7 +11,6 @@ and given a model card and a training curve; `--push_to_hub` uploads that folder
 from __future__ import annotations
 
 import json
-import math
 import shlex
 import sys
 import time
@@ -28,6 +27,7 @@ from transformers import get_scheduler
 
 from iarc_hf.checkpoints import load_checkpoint, resolve_resume, save_checkpoint
 from iarc_hf.evaluation import evaluate_model, to_tensors
+from iarc_hf.files import write_json, write_text_atomically
 from iarc_hf.generator import generate_split, stream_batch
 from iarc_hf.modeling_iarc import IARCModel
 from iarc_hf.plots import plot_training_curve, read_jsonl
@@ -376,11 +376,11 @@ def finish(
         "test_size": data_args.test_size,
         "data_seed": data_args.data_seed,
     }
-    _write_json(
+    write_json(
         out / "all_results.json",
         {**facts, "last_batch_fingerprints": list(fingerprints), "test": metrics},
     )
-    _write_json(
+    write_json(
         out / "training_args.json",
         {
             "model": {k: v for k, v in asdict(model_args).items() if v is not None},
@@ -405,9 +405,7 @@ def finish(
         dataset_repo_id=run.dataset_repo_id,
         command=command,
     )
-    partial = out / ".README.md.partial"
-    partial.write_text(str(card))
-    partial.replace(out / "README.md")
+    write_text_atomically(out / "README.md", str(card))
     print(
         f"\n{facts['preset'] or 'model'} on {task.name}: test accuracy {metrics['accuracy']:.4f} "
         f"(oracle {metrics['oracle_accuracy']:.4f}), all positions {metrics['accuracy_all']:.4f} "
@@ -415,18 +413,3 @@ def finish(
         f"model, card and curve in {out}"
     )
     return metrics
-
-
-def _write_json(path: Path, value) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(_strict(value), indent=2, default=str) + "\n")
-    partial.replace(path)
-
-
-def _strict(value):
-    """JSON has no NaN: a metric over an empty slice (no C in IA, say) becomes null."""
-    if isinstance(value, dict):
-        return {k: _strict(v) for k, v in value.items()}
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

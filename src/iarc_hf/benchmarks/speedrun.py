@@ -10,11 +10,9 @@ target, and the device. A benchmark, not a test: times depend on the machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
-from pathlib import Path
 
 import torch
 from transformers import get_scheduler
@@ -22,6 +20,7 @@ from transformers import get_scheduler
 from iarc_hf.configuration_iarc import PRESETS, IARCConfig
 from iarc_hf.evaluation import evaluate_model, to_tensors
 from iarc_hf.experiments import RECIPES
+from iarc_hf.files import write_json
 from iarc_hf.generator import generate_split, stream_batch
 from iarc_hf.modeling_iarc import IARCModel
 from iarc_hf.tasks import IARCTask
@@ -133,9 +132,5 @@ def main(argv: list[str]) -> dict:
         f"{result['device']}, {result['threads']} threads, {result['machine']}"
     )
     if args.output:
-        path = Path(args.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
-        partial.write_text(json.dumps(result, indent=2) + "\n")
-        partial.replace(path)
+        write_json(args.output, result)
     return result

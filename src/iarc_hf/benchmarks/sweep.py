@@ -21,6 +21,8 @@ from pathlib import Path
 
 import torch
 
+from iarc_hf.files import write_json
+
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "reproduce.py"
 # Two seeds of: the paper's 60-layer transformers (Table 1, most of the paper's compute), one
 # of them alone (a 2-run grid, for longer runs at the same cost), its 12-layer cisformers (Fig. 1).
@@ -105,8 +107,4 @@ def main(argv: list[str]) -> None:
         record = {"grid": GRIDS[args.grid] + SEEDS, "max_steps": args.max_steps, "runs": runs, "rounds": args.rounds,
                   "cores": os.cpu_count(), "command": "python scripts/bench.py sweep " + " ".join(argv),
                   "modes": rows}  # fmt: skip
-        path = Path(args.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
-        partial.write_text(json.dumps(record, indent=2) + "\n")
-        partial.replace(path)
+        write_json(args.output, record)
