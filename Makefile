@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-slow demo lint format bench clean
+.PHONY: install browser-deps test test-slow demo lint format bench explorer clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
+# The explorer's browser test drives Debian's Chromium (Playwright cannot download a browser here).
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser-deps
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
 
 test-slow: $(STAMP)
@@ -27,12 +34,15 @@ demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/demo.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src scripts tests examples
-	$(BIN)/ruff format --check src scripts tests examples
+	$(BIN)/ruff check src scripts tests examples spaces
+	$(BIN)/ruff format --check src scripts tests examples spaces
 
 format: $(STAMP)
-	$(BIN)/ruff format src scripts tests examples
-	$(BIN)/ruff check --fix src scripts tests examples
+	$(BIN)/ruff format src scripts tests examples spaces
+	$(BIN)/ruff check --fix src scripts tests examples spaces
+
+explorer: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python spaces/explorer/app.py
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/bench.py

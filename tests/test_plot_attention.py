@@ -12,18 +12,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
 import plot_attention  # noqa: E402
-import train as train_script  # noqa: E402
+from tiny_checkpoints import tiny_checkpoint  # noqa: E402
 
 from iarc_hf.attention_plot import anchors, figure_size  # noqa: E402
-from iarc_hf.training import train  # noqa: E402
-
-
-def tiny_checkpoint(out, preset="cisformer-ea"):
-    args = ["--output_dir", str(out), "--preset", preset, "--num_hidden_layers", "2",
-            "--max_steps", "2", "--per_device_train_batch_size", "8", "--eval_size", "20",
-            "--test_size", "20", "--eval_steps", "2"]  # fmt: skip
-    train(*train_script.parse(args), command="test", show_progress=False)
-    return out
 
 
 @pytest.fixture(scope="module")

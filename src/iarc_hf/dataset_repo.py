@@ -84,7 +84,9 @@ def push_dataset_repo(repo_dir, repo_id: str, configs, private: bool = False) ->
 
     require_token(repo_id)
     repo_dir = Path(repo_dir)
-    with hub_errors(repo_id, repo_dir):
+    with hub_errors(
+        repo_id, repo_dir, retry=f"python scripts/build_dataset.py --push_to_hub {repo_id}"
+    ):
         for config in configs:
             load_dataset(str(repo_dir), config).push_to_hub(
                 repo_id, config_name=config, private=private

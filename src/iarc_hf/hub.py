@@ -20,8 +20,10 @@ def require_token(repo_id: str) -> None:
 
 
 @contextlib.contextmanager
-def hub_errors(repo_id: str, folder: Path):
-    """Turn network, auth and offline failures into one `HubPushError` naming the folder kept."""
+def hub_errors(repo_id: str, folder: Path, retry: str | None = None):
+    """Turn network, auth and offline failures into one `HubPushError` naming the folder kept
+    and the command (`retry`) that pushes it later."""
+    retry = retry or f"python scripts/push_to_hub.py {folder} {repo_id}"
     try:
         yield
     except HubPushError:
@@ -29,8 +31,7 @@ def hub_errors(repo_id: str, folder: Path):
     except Exception as error:  # noqa: BLE001 - every failure of the push means the same to the user
         raise HubPushError(
             f"pushing to {repo_id!r} failed ({type(error).__name__}: {error}). "
-            f"The local folder {folder} is intact; push it later with "
-            f"`python scripts/push_to_hub.py {folder} {repo_id}`."
+            f"The local folder {folder} is intact; push it later with `{retry}`."
         ) from error
 
 

@@ -218,3 +218,46 @@ def format_window(task: IARCTask, input_ids, control_ids, task_ids=None) -> str:
         + "\n"
         + " ".join(name.rjust(len(cell)) for name, cell in zip(names, cells, strict=True))
     )
+
+
+def parse_window(task: IARCTask, text: str) -> tuple[list[int], list[int]]:
+    """The inverse of `format_window`: `input_ids` and `control_ids` of a typed tape window.
+
+    Cells are separated by spaces or commas; `7^I` is symbol 7 with control I. A ValueError
+    names the offending cell and what is allowed (symbols, this config's controls, the length).
+
+    >>> parse_window(IARCTask(), "7^I 8 9^C 11")
+    ([7, 8, 9, 11], [1, 0, 4, 0])
+    """
+    if task.encoding != "tape":
+        raise ValueError(f"encoding must be 'tape' to parse a typed window, got {task.encoding!r}")
+    cells = text.replace(",", " ").split()
+    if not cells:
+        raise ValueError("the stream is empty: type symbols such as `7^I 8 9^C 11`")
+    if len(cells) > task.context_length:
+        raise ValueError(
+            f"the stream is too long: {len(cells)} symbols, at most {task.context_length} "
+            f"(context_length of {task.name})"
+        )
+    input_ids, control_ids = [], []
+    for position, cell in enumerate(cells):
+        symbol, _, letter = cell.partition("^")
+        letter = letter.upper()  # 7^i reads as 7^I
+        if not (symbol.isascii() and symbol.isdigit()):
+            raise ValueError(
+                f"cell {position} ({cell!r}): a symbol must be a whole number 0..{task.n_symbols - 1}"
+                ", optionally followed by ^ and a control letter"
+            )
+        if int(symbol) >= task.n_symbols:
+            raise ValueError(
+                f"cell {position} ({cell!r}): symbol {int(symbol)} is out of range; "
+                f"{task.name} has symbols 0..{task.n_symbols - 1}"
+            )
+        if "^" in cell and letter not in tuple(task.controls):
+            raise ValueError(
+                f"cell {position} ({cell!r}): unknown control {letter!r}; "
+                f"{task.name} has the controls {', '.join(task.controls)}"
+            )
+        input_ids.append(int(symbol))
+        control_ids.append(task.control_id(letter) if letter else 0)
+    return input_ids, control_ids
