@@ -10,15 +10,18 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from iarc_hf.experiments import PAPER, PAPER_STEPS, mean_std
+from iarc_hf.experiments import EXPERIMENTS, PAPER, PAPER_STEPS, mean_std
 from iarc_hf.plots import WINDOWS, plt
+from iarc_hf.readings_report import readings_section
 
 START, END = "<!-- tables:start -->", "<!-- tables:end -->"
 TASK_METRICS = ("accuracy_I", "accuracy_A", "accuracy_R", "accuracy_C")
 
 
 def load_results(results_dir) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(Path(results_dir).glob("*/*.json"))]
+    """Every run record of the named experiments (not the benchmarks beside them)."""
+    paths = sorted(Path(results_dir).glob("*/*.json"))
+    return [json.loads(p.read_text()) for p in paths if p.parent.name in EXPERIMENTS]
 
 
 def group(records: list[dict]) -> dict[tuple, list[dict]]:
@@ -142,11 +145,14 @@ def plot_bars(groups: dict, experiment: str, png: Path) -> Path | None:
 
 def write_report(results_dir) -> Path:
     results_dir = Path(results_dir)
-    groups = group(load_results(results_dir))
+    records = load_results(results_dir)
+    groups = group(records)
     experiments = sorted({k[0] for k in groups})
     parts = []
     for experiment in experiments:
         parts.append(f"### {experiment}\n\n{run_table(groups, experiment)}\n")
+        if experiment == "readings":
+            parts.append(readings_section(records, results_dir))
         for kind, plot in (("curves", plot_curves), ("bars", plot_bars)):
             png = plot(groups, experiment, results_dir / f"{experiment}_{kind}.png")
             if png is not None:
