@@ -25,6 +25,7 @@ def run(target, max_steps, tmp_path):
         eval_every=5,
         eval_size=200,
         model_overrides={"num_hidden_layers": 1},
+        test_size=100,
     )
     out.write_text(json.dumps(result))
     return result
@@ -37,6 +38,7 @@ def test_stops_at_the_first_evaluation_at_or_above_the_target(tmp_path):
     assert all(a < 0.15 for a in accuracies[:-1]) and accuracies[-1] == result["accuracy"]
     assert result["steps"] == 5 * len(accuracies) and result["windows"] == 50 * result["steps"]
     assert 0 < result["train_seconds"] <= result["wall_seconds"]
+    assert 0 <= result["test_accuracy"] <= 1 and result["device"] == "cpu"
 
 
 def test_an_unreached_target_ends_at_max_steps(tmp_path):

@@ -58,6 +58,7 @@ def assert_same_weights(a, b):
         (["--resume_from_checkpoint", "/no/such/checkpoint"], "resume_from_checkpoint"),
         (["--optimizer", "lion"], "optimizer"),
         (["--lr_scheduler_type", "cyclic"], "lr_scheduler_type"),
+        (["--stop_at_accuracy", "1.5"], "stop_at_accuracy"),
         (["--report_to", "wandb"], "report_to"),
         (["--dataset_config", "IAX"], "controls"),
         (["--max_gap", "0"], "max_gap"),
@@ -163,6 +164,29 @@ def assert_card_has_results(folder, metrics):
         name = f"accuracy_last_{letter}"
         assert math.isnan(metrics[name]) or last[name] == round(metrics[name], 4), name
     assert "\n# transformer-dpa on IARC\n" in card.text  # not "on IARC IARC"
+
+
+def test_stop_at_accuracy_ends_at_the_first_evaluation_that_reaches_it(tmp_path):
+    """A target any model reaches (0.01 > 0) stops at the first evaluation (step 4 of 12): the
+    folder is final, says so, and counts the steps done; an unreachable one runs every step."""
+    out = tmp_path / "early"
+    run_train(out, "--max_steps", "12", "--stop_at_accuracy", "0.01")
+    results = json.loads((out / "all_results.json").read_text())
+    assert (results["max_steps"], results["planned_steps"], results["stopped_early"]) == (
+        4,
+        12,
+        True,
+    )
+    assert results["windows"] == 4 * 16
+    assert latest_checkpoint(out).name == "checkpoint-4"
+    evaluations = [r for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if "eval_accuracy" in r]  # fmt: skip
+    assert [r["step"] for r in evaluations] == [4] and evaluations[0]["eval_accuracy"] >= 0.01
+    assert "stopped early" in (out / "README.md").read_text()
+    full = tmp_path / "full"
+    run_train(full, "--max_steps", "8", "--stop_at_accuracy", "1.0")
+    results = json.loads((full / "all_results.json").read_text())
+    assert (results["max_steps"], results["stopped_early"]) == (8, False)
+    assert "stopped early" not in (full / "README.md").read_text()
 
 
 def test_final_folder_loads_without_the_package(tmp_path):

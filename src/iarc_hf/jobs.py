@@ -88,7 +88,10 @@ def execute(job: Job, command: str, progress=None, show_progress: bool = True) -
 
     model_args, data_args, run_args = job.arguments()
     step = job.resume_step()
-    finished = (job.output_dir / "all_results.json").exists() and step == job.max_steps
+    results = job.output_dir / "all_results.json"
+    finished = results.exists() and (
+        step == job.max_steps or json.loads(results.read_text()).get("stopped_early", False)
+    )
     if not finished:
         if step:
             run_args.resume_from_checkpoint = "latest"

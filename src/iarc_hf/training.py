@@ -227,18 +227,17 @@ def train(
         desc=f"{model_args.preset or 'model'} on {session.task.name}",
         dynamic_ncols=True,
     )
-    train_seconds = _train_steps(session, run, start_step, train_seconds, log, bar, stop_after)
+    stopped = _train_steps(session, run, start_step, train_seconds, log, bar, stop_after)
     bar.close()
-    if train_seconds is None:  # stopped after a checkpoint, as an interruption would
+    if stopped is None:  # stopped after a checkpoint, as an interruption would
         return None
+    steps, train_seconds = stopped
     # which windows each process trained on last: distinct streams give distinct fingerprints
-    last = session.batches(run.max_steps - 1)
+    last = session.batches(steps - 1)
     crc = zlib.crc32(np.ascontiguousarray(last["input_ids"]).tobytes())
     fingerprints = accelerator.gather(torch.tensor([crc], device=accelerator.device)).tolist()
     # the last state too, so that `--resume_from_checkpoint latest` after the end is a no-op
-    save_checkpoint(
-        accelerator, out, run.max_steps, {"train_seconds": train_seconds}, run.save_total_limit
-    )
+    save_checkpoint(accelerator, out, steps, {"train_seconds": train_seconds}, run.save_total_limit)
 
     results = None
     if accelerator.is_main_process:
@@ -249,6 +248,7 @@ def train(
             run,
             model_args,
             out,
+            steps=steps,
             params=session.params,
             train_seconds=train_seconds,
             world_size=accelerator.num_processes,
@@ -269,7 +269,8 @@ def train(
 def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
     """Steps start_step..max_steps with logging, evaluation and checkpoints.
 
-    Returns the training seconds (evaluation excluded), or None when stopped at `stop_after`.
+    Returns (steps done, training seconds with evaluation excluded): all steps, or fewer when
+    an evaluation reached `run.stop_at_accuracy`; None when stopped at `stop_after`.
     """
     accelerator, model, optimizer = session.accelerator, session.model, session.optimizer
     model.train()
@@ -317,6 +318,10 @@ def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
                 bar.set_postfix(shown)
             accelerator.wait_for_everyone()
             tick = time.perf_counter()
+            if _reached(
+                accelerator, run.stop_at_accuracy, metrics if accelerator.is_main_process else None
+            ):
+                return done, train_seconds
         if done % run.save_steps == 0 and done < run.max_steps:
             train_seconds += time.perf_counter() - tick
             save_checkpoint(
@@ -329,7 +334,16 @@ def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
             tick = time.perf_counter()
             if done == stop_after:
                 return None
-    return train_seconds + time.perf_counter() - tick
+    return run.max_steps, train_seconds + time.perf_counter() - tick
+
+
+def _reached(accelerator, target: float | None, metrics: dict | None) -> bool:
+    """Whether the main process's evaluation reached `target`, agreed on by every process."""
+    if target is None:
+        return False
+    hit = float(metrics is not None and metrics["accuracy"] >= target)
+    flags = accelerator.gather(torch.tensor([hit], device=accelerator.device))
+    return bool(flags.max().item())
 
 
 def finish(
@@ -340,6 +354,7 @@ def finish(
     model_args,
     out: Path,
     *,
+    steps=None,
     params,
     train_seconds,
     world_size,
@@ -353,12 +368,16 @@ def finish(
     test = generate_split(task, "test", data_args.test_size, data_args.data_seed)
     metrics = evaluate_model(model, task, test, run.per_device_eval_batch_size)
     model.save_pretrained(out)  # safetensors, config.json with auto_map, the two code files
-    windows = run.max_steps * run.per_device_train_batch_size * world_size
+    steps = steps or run.max_steps  # fewer when --stop_at_accuracy ended the run
+    windows = steps * run.per_device_train_batch_size * world_size
     facts = {
         "preset": model_args.preset if model_args.model_name_or_path is None else None,
         "dataset_config": task.name,
         "params": params,
-        "max_steps": run.max_steps,
+        "max_steps": steps,
+        "stopped_early": steps < run.max_steps,
+        "stop_at_accuracy": run.stop_at_accuracy,
+        "planned_steps": run.max_steps,
         "batch_size": run.per_device_train_batch_size,
         "world_size": world_size,
         "windows": windows,

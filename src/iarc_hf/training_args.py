@@ -103,6 +103,13 @@ class RunArguments:
     )
     seed: int = 0
     eval_steps: int = 500
+    stop_at_accuracy: float | None = field(
+        default=None,
+        metadata={
+            "help": "end at the first evaluation whose validation accuracy (last position) is at "
+            "or above this, and finish (test, save, card) with the steps done"
+        },
+    )
     save_steps: int = 1000
     save_total_limit: int = field(default=2, metadata={"help": "checkpoints kept (oldest removed)"})
     logging_steps: int = 50
@@ -153,6 +160,8 @@ def check_arguments(model_args, data_args: DataArguments, run: RunArguments) -> 
         _positive(name, getattr(source, name))
     if not run.learning_rate > 0:
         raise ValueError(f"--learning_rate must be positive, got {run.learning_rate!r}")
+    if run.stop_at_accuracy is not None and not 0 < run.stop_at_accuracy <= 1:
+        raise ValueError(f"--stop_at_accuracy must be in (0, 1], got {run.stop_at_accuracy!r}")
     if run.warmup_steps < 0:
         raise ValueError(f"--warmup_steps must be >= 0, got {run.warmup_steps!r}")
     _choice("optimizer", run.optimizer, OPTIMIZERS)
