@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tiny_checkpoints import tiny_checkpoint
 
 from iarc_hf.error_analysis import analyse, last_position_frame, sliced_accuracy
-from tiny_checkpoints import tiny_checkpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import analyze_errors  # noqa: E402
