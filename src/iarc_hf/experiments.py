@@ -8,6 +8,7 @@ on Ray (`iarc_hf.sweep`), continues where it stopped.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ PAPER = {
 }
 
 
+MAX_NAME_KNOBS = 120  # file names stay well under the usual 255-byte limit
+
+
 @dataclass(frozen=True)
 class Run:
     preset: str
@@ -53,11 +57,17 @@ class Run:
     model: dict = field(default_factory=dict)  # IARCConfig overrides
     task: dict = field(default_factory=dict)  # IARCTask knobs
     label: str = ""  # what this run varies, for tables
+    training: dict = field(default_factory=dict)  # RunArguments on top of the recipe's
 
     @property
     def name(self) -> str:
-        parts = [self.preset, self.dataset_config]
-        parts += [f"{k}={v}" for k, v in sorted({**self.model, **self.task}.items())]
+        """preset_config_k=v..._recipe; knobs too long for a file name become a stable hash
+        (the JSON holds them all)."""
+        knobs = {**self.model, **self.task, **self.training}
+        parts = [f"{k}={v}" for k, v in sorted(knobs.items())]
+        if len("_".join(parts)) > MAX_NAME_KNOBS:
+            parts = ["knobs-" + hashlib.sha1(repr(sorted(knobs.items())).encode()).hexdigest()[:10]]
+        parts = [self.preset, self.dataset_config, *parts]
         if self.recipe != "sgd":
             parts.append(self.recipe)
         return "_".join(parts)
@@ -168,7 +178,7 @@ def run_arguments(run: Run, seed: int, max_steps: int, output_dir: str):
         save_total_limit=1,
         logging_steps=max(max_steps // 80, 1),
         overwrite_output_dir=True,
-        **RECIPES[run.recipe],
+        **{**RECIPES[run.recipe], **run.training},
     )
     return model_args, data_args, run_args
 
@@ -197,6 +207,7 @@ def result_record(experiment: str, run: Run, seed: int, max_steps: int, out: Pat
         "model_overrides": run.model,
         "task_knobs": run.task,
         "recipe": run.recipe,
+        "training": run.training,
         "seed": seed,
         "max_steps": max_steps,
         "scaled_down": max_steps < PAPER_STEPS,

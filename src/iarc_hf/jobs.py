@@ -69,13 +69,18 @@ def list_jobs(
     ]
     if not specs:
         raise ValueError(f"no run of {experiment} matches --filter {' '.join(patterns)}")
-    jobs = []
-    for spec in specs:
-        for seed in seeds:
-            result = result_path(results_dir, experiment, spec, seed, max_steps)
-            output_dir = Path(runs_dir) / experiment / result.stem
-            jobs.append(Job(experiment, spec, seed, max_steps, result, output_dir))
-    return jobs
+    return [
+        job_for(experiment, spec, seed, max_steps, results_dir, runs_dir)
+        for spec in specs
+        for seed in seeds
+    ]
+
+
+def job_for(experiment: str, spec: Run, seed: int, max_steps: int, results_dir, runs_dir) -> Job:
+    """The job of one run: its JSON under results_dir, its folder under runs_dir."""
+    result = result_path(results_dir, experiment, spec, seed, max_steps)
+    output_dir = Path(runs_dir) / experiment / result.stem
+    return Job(experiment, spec, seed, max_steps, result, output_dir)
 
 
 def execute(job: Job, command: str, progress=None, show_progress: bool = True) -> dict:
