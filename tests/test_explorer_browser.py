@@ -3,11 +3,7 @@ headless Chromium (Debian's, through Playwright; `make browser-deps` installs it
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -20,14 +16,11 @@ from iarc_hf.tasks import IARCTask
 
 pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "spaces" / "explorer"))
+from screenshot import running_app  # noqa: E402
+
 CHROMIUM = os.environ.get("IARC_CHROMIUM", "/usr/bin/chromium")
 STREAM = "4 9 1 6^R 1 9^C 1 6 1 7^I 8 9^C 11"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -36,32 +29,9 @@ def checkpoint(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def app_url(checkpoint, tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("app") / "app.log", "w+")  # noqa: SIM115 - closed below
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    command = [sys.executable, str(REPO / "spaces/explorer/app.py"), "--port", str(port)]
-    app = subprocess.Popen([*command, "--model", checkpoint], stdout=log, stderr=log, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            if app.poll() is not None:
-                break
-            try:
-                urllib.request.urlopen(url, timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the explorer did not start within 120 s")
-        if app.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"the explorer exited:\n{log.read()}")
+def app_url(checkpoint):
+    with running_app([checkpoint]) as url:
         yield url
-    finally:
-        app.terminate()
-        app.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="module")
