@@ -8,7 +8,14 @@ from PIL import Image
 from tiny_checkpoints import tiny_checkpoint
 
 from iarc_hf.evaluation import predict
-from iarc_hf.explorer import accuracy_lines, annotate, draw_window, explore, window_html
+from iarc_hf.explorer import (
+    accuracy_lines,
+    annotate,
+    draw_window,
+    explore,
+    stacked_maps,
+    window_html,
+)
 from iarc_hf.generator import IGNORE_INDEX, generate_split
 from iarc_hf.tasks import PUBLISHED_CONFIGS, IARCTask, format_window, parse_window
 
@@ -102,6 +109,15 @@ def test_explore_shows_predictions_and_maps(checkpoints, tmp_path):
     with Image.open(cis.attention_png) as image:
         assert image.format == "PNG"
     assert lstm.attention_png is None  # no attention to draw
+    with (
+        Image.open(cis.attention_png) as one,
+        Image.open(stacked_maps(result, tmp_path / "all.png")) as both,
+    ):
+        assert both.size == one.size  # the LSTM adds no figure
+    result.models.append(cis)
+    with Image.open(stacked_maps(result, tmp_path / "two.png")) as two:
+        assert two.size == (one.width, 2 * one.height)
+    result.models.pop()
     page = window_html(result)
     assert page.count("<tr>") == 7 + 2  # the window's fields, then one row per model
     assert page.count('class="control"') == int((result.window["control_ids"] != 0).sum())
@@ -115,6 +131,7 @@ def test_explore_reports_a_bad_checkpoint_and_runs_the_others(checkpoints, tmp_p
     text = "7^I 8 9"
     missing = str(tmp_path / "no-such-model")
     result = explore("IA", text, [missing, checkpoints["IA"], checkpoints["cisformer-ea"]])
+    assert stacked_maps(explore("IA", text, []), tmp_path / "none.png") is None
     assert [view.name for view in result.models] == [checkpoints["IA"]]
     assert result.problems[0].startswith(missing)
     assert "n_controls=4, but dataset config IA-N16 needs 2" in result.problems[1]

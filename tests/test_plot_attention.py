@@ -14,7 +14,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import plot_attention  # noqa: E402
 from tiny_checkpoints import tiny_checkpoint  # noqa: E402
 
-from iarc_hf.attention_plot import anchors, figure_size  # noqa: E402
+from iarc_hf.attention_plot import anchors, figure_size, pick_window  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,16 @@ def test_plot_is_a_png_of_the_expected_size(checkpoint, tmp_path, overview, caps
         assert image.size == figure_size(layers=2, heads=4, overview=overview)
         assert len(set(np.asarray(image.convert("L")).flatten().tolist())) > 10  # not blank
     assert "^" in capsys.readouterr().out  # the window in the spec's notation
+
+
+def test_r_heavy_window_has_the_most_r_positions_then_the_most_symbols():
+    r, i = 2, 0
+    batch = {
+        "task_ids": np.array([[r, r, i], [r, r, r], [r, r, r], [i, i, i]]),
+        "input_ids": np.array([[1, 2, 3], [4, 4, 5], [6, 7, 8], [1, 2, 3]]),
+    }
+    assert pick_window(batch) == 2  # three R positions, three symbols
+    assert pick_window(batch, "3") == 3
 
 
 def test_anchor_is_the_last_control_at_or_before_each_r_position():

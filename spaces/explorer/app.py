@@ -17,7 +17,7 @@ import gradio as gr
 
 # In a Space the package is a folder beside this file (`scripts/push_space.py` copies it), which
 # Python finds first; in the repo it is the installed package.
-from iarc_hf.explorer import accuracy_lines, draw_window, explore, short_name, window_html
+from iarc_hf.explorer import accuracy_lines, draw_window, explore, stacked_maps, window_html
 from iarc_hf.generator import SPLITS
 from iarc_hf.tasks import PUBLISHED_CONFIGS
 
@@ -56,10 +56,10 @@ def on_explore(controls, stream, models_text, maps):
     try:
         result = explore(controls, stream, [m for m in model_ids if m], overview=maps == "layers")
     except ValueError as error:
-        return f"**Error:** {error}", "", []
+        return f"**Error:** {error}", "", None
     lines = accuracy_lines(result) + [f"could not run {problem}" for problem in result.problems]
-    gallery = [(str(v.attention_png), short_name(v.name)) for v in result.models if v.attention_png]
-    return "\n".join(f"- {line}" for line in lines), window_html(result), gallery
+    maps = stacked_maps(result, result.out_dir / "attention.png")
+    return "\n".join(f"- {line}" for line in lines), window_html(result), maps and str(maps)
 
 
 def build(models=()) -> gr.Blocks:
@@ -86,13 +86,11 @@ def build(models=()) -> gr.Blocks:
         run = gr.Button("Explore", variant="primary", elem_id="explore")
         message = gr.Markdown(elem_id="message")
         table = gr.HTML(elem_id="window")
-        gallery = gr.Gallery(
-            label="attention maps", columns=1, height=720, object_fit="contain", elem_id="maps"
-        )
+        maps_image = gr.Image(label="attention maps", type="filepath", elem_id="maps")
         draw.click(on_draw, [controls, split, seed, index], [stream, message])
         inputs = [controls, stream, models_box, maps]
-        run.click(on_explore, inputs, [message, table, gallery])
-        stream.submit(on_explore, inputs, [message, table, gallery])
+        run.click(on_explore, inputs, [message, table, maps_image])
+        stream.submit(on_explore, inputs, [message, table, maps_image])
     return app
 
 

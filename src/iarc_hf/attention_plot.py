@@ -28,10 +28,15 @@ def anchors(window: dict) -> list[int | None]:
 
 
 def pick_window(batch: dict, how: str = "r-heavy") -> int:
-    """The index of the window with the most R positions (ties: the first), or of `how` itself."""
+    """The index of the window with the most R positions, or of `how` itself. Ties go to the
+    window with the most distinct symbols (a copy of a copy can repeat two symbols throughout,
+    which shows little), then to the first."""
     if how != "r-heavy":
         return int(how)
-    return int(np.argmax((np.asarray(batch["task_ids"]) == TASKS.index("R")).sum(axis=1)))
+    r_positions = (np.asarray(batch["task_ids"]) == TASKS.index("R")).sum(axis=1)
+    symbols = np.asarray(batch["input_ids"])
+    distinct = np.array([len(np.unique(row)) for row in symbols])
+    return int(np.argmax(r_positions * (symbols.shape[1] + 1) + distinct))
 
 
 @torch.no_grad()

@@ -84,6 +84,7 @@ class Exploration:
     window: dict[str, np.ndarray]
     models: list[ModelView] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # per-checkpoint errors, shown as text
+    out_dir: Path | None = None  # where the figures are written
 
 
 def explore(controls: str, text: str, model_ids=(), overview: bool = True, out_dir=None):
@@ -97,6 +98,7 @@ def explore(controls: str, text: str, model_ids=(), overview: bool = True, out_d
     window = annotate(task, text)
     result = Exploration(task, window)
     out_dir = Path(out_dir or tempfile.mkdtemp(prefix="iarc-explorer-"))
+    result.out_dir = out_dir
     for number, model_id in enumerate(model_ids):
         try:
             result.models.append(_view(model_id, task, window, out_dir / f"attention-{number}.png",
@@ -124,6 +126,24 @@ def _view(model_id: str, task: IARCTask, window: dict, png: Path, overview: bool
         attention = plot_attention(attention_maps(model, window), task, window, png, title,
                                    overview=overview)  # fmt: skip
     return ModelView(model_id, predictions, attention)
+
+
+def stacked_maps(result: Exploration, png) -> Path | None:
+    """Every model's attention figure, one under the other, in one PNG (None if none has maps)."""
+    from PIL import Image
+
+    figures = [Image.open(v.attention_png) for v in result.models if v.attention_png]
+    if not figures:
+        return None
+    width = max(f.width for f in figures)
+    stacked = Image.new("RGB", (width, sum(f.height for f in figures)), "white")
+    top = 0
+    for figure in figures:
+        stacked.paste(figure, (0, top))
+        top += figure.height
+    png = Path(png)
+    stacked.save(png)
+    return png
 
 
 def window_html(result: Exploration) -> str:
