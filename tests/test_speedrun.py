@@ -52,3 +52,15 @@ def test_cli_checks_the_target_and_the_recipe():
         speedrun.main(["--target", "1.5"])
     with pytest.raises(ValueError, match="--recipe must be one of"):
         speedrun.recipe_arguments("lion")
+
+
+def test_model_overrides_are_parsed_and_checked():
+    assert speedrun.parse_overrides(["loss_reduction=last", "num_hidden_layers=8"]) == {
+        "loss_reduction": "last",
+        "num_hidden_layers": 8,
+    }
+    with pytest.raises(SystemExit, match="--model takes FIELD=VALUE"):
+        speedrun.parse_overrides(["loss_reduction"])
+    run = speedrun.recipe_arguments("adamw", max_steps=1)
+    with pytest.raises(ValueError, match=r"--model: unknown fields \['loss'\]"):
+        speedrun.speedrun("cisformer-dpa", run, 0.9, 1, model_overrides={"loss": "last"})

@@ -13,6 +13,7 @@ depend on the machine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -58,6 +59,10 @@ def speedrun(
         run.stop_at_accuracy, run.eval_steps, run.logging_steps = target, eval_every, eval_every
         run.save_steps = run.max_steps  # no checkpoint but the final one
         data = DataArguments(dataset_config=config, eval_size=eval_size, test_size=test_size)
+        allowed = {f.name for f in dataclasses.fields(ModelArguments)} - {"preset"}
+        unknown = sorted(set(model_overrides or {}) - allowed)
+        if unknown:
+            raise ValueError(f"--model: unknown fields {unknown}; allowed: {sorted(allowed)}")
         model = ModelArguments(preset=preset, **(model_overrides or {}))
         began = time.perf_counter()
         test = train(model, data, run, command="bench.py speedrun", show_progress=False)
@@ -88,6 +93,20 @@ def speedrun(
     }
 
 
+def parse_overrides(items: list[str]) -> dict:
+    """FIELD=VALUE pairs; values read as JSON where they can be (8, 0.1, true), else strings."""
+    overrides = {}
+    for item in items:
+        field, sep, value = item.partition("=")
+        if not sep or not field:
+            raise SystemExit(f"--model takes FIELD=VALUE (e.g. loss_reduction=last), got {item!r}")
+        try:
+            overrides[field] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[field] = value
+    return overrides
+
+
 def main(argv: list[str]) -> dict:
     parser = argparse.ArgumentParser(prog="bench.py speedrun", description=__doc__)
     parser.add_argument("--preset", default="cisformer-dpa", choices=sorted(PRESETS))
@@ -97,6 +116,13 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--warmup_steps", type=int)
     parser.add_argument("--batch_size", type=int, default=200)
     parser.add_argument("--max_steps", type=int, default=8000, help="the schedule's length")
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="an IARCConfig override, e.g. loss_reduction=last (repeatable)",
+    )
     parser.add_argument("--target", type=float, default=0.95)
     parser.add_argument("--eval_every", type=int, default=50)
     parser.add_argument("--eval_size", type=int, default=2000)
@@ -125,6 +151,7 @@ def main(argv: list[str]) -> dict:
         args.eval_every,
         args.config,
         args.eval_size,
+        model_overrides=parse_overrides(args.model),
         test_size=args.test_size,
         output_dir=args.output_dir,
     )
