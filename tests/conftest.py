@@ -3,7 +3,26 @@
 import os
 import tempfile
 
+import pytest
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="iarc-test-datasets-"))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture
+def hub_calls(monkeypatch):
+    """Record `create_repo` / `upload_folder` instead of calling the Hub (with a fake token);
+    create_repo returns the repo's URL as the Hub would."""
+    calls = []
+
+    def create_repo(self, repo_id, **kw):
+        calls.append(("create_repo", repo_id, kw))
+        space = "spaces/" if kw.get("repo_type") == "space" else ""
+        return f"https://huggingface.co/{space}{repo_id}"
+
+    monkeypatch.setattr("huggingface_hub.get_token", lambda: "hf_fake")
+    monkeypatch.setattr("huggingface_hub.HfApi.create_repo", create_repo)
+    monkeypatch.setattr("huggingface_hub.HfApi.upload_folder", lambda self, **kw: calls.append(("upload_folder", kw)))  # fmt: skip
+    return calls

@@ -53,11 +53,8 @@ def test_card_is_a_gradio_space_card():
     assert meta["sdk_version"].split(".")[0] == gradio.__version__.split(".")[0]
 
 
-def test_push_records_the_calls(space, monkeypatch):
-    calls = []
-    monkeypatch.setattr("huggingface_hub.get_token", lambda: "hf_fake")
-    monkeypatch.setattr("huggingface_hub.HfApi.create_repo", lambda self, repo_id, **kw: calls.append(("create_repo", repo_id, kw)) or f"https://huggingface.co/spaces/{repo_id}")  # fmt: skip
-    monkeypatch.setattr("huggingface_hub.HfApi.upload_folder", lambda self, **kw: calls.append(("upload_folder", kw)))  # fmt: skip
+def test_push_records_the_calls(space, hub_calls):
+    calls = hub_calls
     url = push_space(space, "someone/iarc-explorer", private=True)
     assert url == "https://huggingface.co/spaces/someone/iarc-explorer"
     (_, repo_id, create), (_, upload) = calls

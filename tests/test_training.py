@@ -264,11 +264,8 @@ def trained(tmp_path):
     return out
 
 
-def test_push_records_exactly_the_final_folder(trained, monkeypatch):
-    calls = []
-    monkeypatch.setattr("huggingface_hub.get_token", lambda: "hf_fake")
-    monkeypatch.setattr("huggingface_hub.HfApi.create_repo", lambda self, repo_id, **kw: calls.append(("create_repo", repo_id, kw)) or f"https://huggingface.co/{repo_id}")  # fmt: skip
-    monkeypatch.setattr("huggingface_hub.HfApi.upload_folder", lambda self, **kw: calls.append(("upload_folder", kw)))  # fmt: skip
+def test_push_records_exactly_the_final_folder(trained, hub_calls):
+    calls = hub_calls
     url = push_model_folder(trained, "someone/iarc-tiny", private=True)
     assert url == "https://huggingface.co/someone/iarc-tiny"
     (kind, repo_id, kw), (_, upload) = calls
