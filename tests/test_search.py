@@ -8,7 +8,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from iarc_hf.search import open_study, run_search, storage_url, suggest, summary
+from iarc_hf.search import BASELINE, open_study, run_search, storage_url, suggest, summary
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import search as search_script  # noqa: E402
@@ -38,6 +38,8 @@ def test_trials_are_runs_with_result_jsons(searched):
         assert record["learning_rate"] == pytest.approx(trial.params["learning_rate"])
         assert record["model_overrides"]["num_hidden_layers"] == trial.params["num_hidden_layers"]
     assert (results / "search" / "t.db").is_file()
+    # a new study starts from the known recipe, once per attention
+    assert [t.params for t in trials] == [{"attention": a, **BASELINE} for a in ("dpa", "ea")]
 
 
 def test_the_study_continues_and_queues_a_dead_trial_again(searched):

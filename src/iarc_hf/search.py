@@ -57,13 +57,29 @@ def suggest(trial) -> tuple[Run, int]:
     return spec, batch
 
 
+# The best recipe known before the search (results/beyond: AdamW, loss at the last position),
+# queued as the first trials of a new study so every search is measured against it.
+BASELINE = {
+    "batch_size": 200,
+    "learning_rate": 2e-3,
+    "lr_scheduler_type": "cosine",
+    "warmup_steps": 200,
+    "weight_decay": 0.0,
+    "loss_reduction": "last",
+    "dropout": 0.0,
+    "num_hidden_layers": 12,
+    "ffn_expansion": 4,
+}
+
+
 def storage_url(study: str, results_dir) -> str:
     return f"sqlite:///{Path(results_dir) / EXPERIMENT / f'{study}.db'}"
 
 
 def open_study(study: str, storage: str, seed: int = 0):
-    """The study (created or loaded); trials left running by a dead process are failed and
-    their parameters queued again (their runs resume from checkpoints)."""
+    """The study (created or loaded; a new one starts with the baseline recipe for each
+    attention); trials left running by a dead process are failed and their parameters queued
+    again (their runs resume from checkpoints)."""
     optuna = require_optuna()
     if storage.startswith("sqlite:///"):
         Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -74,6 +90,9 @@ def open_study(study: str, storage: str, seed: int = 0):
         sampler=optuna.samplers.TPESampler(seed=seed),
         load_if_exists=True,
     )
+    if not loaded.get_trials(deepcopy=False):
+        for attention in ("dpa", "ea"):
+            loaded.enqueue_trial({"attention": attention, **BASELINE})
     for stale in loaded.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         loaded._storage.set_trial_state_values(stale._trial_id, optuna.trial.TrialState.FAIL)
         loaded.enqueue_trial(stale.params, skip_if_exists=False)
