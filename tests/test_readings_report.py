@@ -73,6 +73,9 @@ def test_report_skips_benchmark_files(tmp_path):
                                              "accuracy_R", "accuracy_C")}  # fmt: skip
         (tmp_path / "readings" / f"{full['name']}_{r['seed']}.json").write_text(json.dumps(full))
     (tmp_path / "bench" / "sweep.json").write_text(json.dumps({"grid": "x"}))
+    # analyses beside the runs of an experiment (as results/frontier/errors.json) are not runs
+    (tmp_path / "readings" / "errors.json").write_text(json.dumps({"by_task": {}}))
+    (tmp_path / "readings" / "list.json").write_text(json.dumps([1, 2]))
     text = write_report(tmp_path).read_text()
     assert "| post-norm | -0.080 ± 0.028 (2) |" in text
     assert (tmp_path / "readings_effects_500.png").exists()

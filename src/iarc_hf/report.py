@@ -11,6 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from iarc_hf.experiments import EXPERIMENTS, PAPER, PAPER_STEPS, mean_std
+from iarc_hf.frontier_report import frontier_table
 from iarc_hf.plots import WINDOWS, plt
 from iarc_hf.readings_report import readings_section
 
@@ -19,9 +20,11 @@ TASK_METRICS = ("accuracy_I", "accuracy_A", "accuracy_R", "accuracy_C")
 
 
 def load_results(results_dir) -> list[dict]:
-    """Every run record of the named experiments (not the benchmarks beside them)."""
+    """Every run record of the named experiments (not the benchmarks or analyses beside them,
+    such as results/frontier/errors.json)."""
     paths = sorted(Path(results_dir).glob("*/*.json"))
-    return [json.loads(p.read_text()) for p in paths if p.parent.name in EXPERIMENTS]
+    records = [(p, json.loads(p.read_text())) for p in paths if p.parent.name in EXPERIMENTS]
+    return [r for p, r in records if isinstance(r, dict) and r.get("experiment") == p.parent.name]
 
 
 def group(records: list[dict]) -> dict[tuple, list[dict]]:
@@ -153,6 +156,8 @@ def write_report(results_dir) -> Path:
         parts.append(f"### {experiment}\n\n{run_table(groups, experiment)}\n")
         if experiment == "readings":
             parts.append(readings_section(records, results_dir))
+        if experiment == "frontier":
+            parts.append(f"#### The frontier, best first\n\n{frontier_table(records)}\n")
         for kind, plot in (("curves", plot_curves), ("bars", plot_bars)):
             png = plot(groups, experiment, results_dir / f"{experiment}_{kind}.png")
             if png is not None:

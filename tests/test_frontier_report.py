@@ -1,0 +1,56 @@
+"""The frontier table: rows grouped over seeds, goals judged on the mean of >= 3 seeds."""
+
+import pytest
+
+from iarc_hf.frontier_report import frontier_rows, frontier_table, goals_met
+
+
+def record(name, seed, accuracy, steps=2000, batch=200, params=1_446_116, experiment="frontier"):
+    return {
+        "experiment": experiment,
+        "name": name,
+        "preset": name.split("_")[0],
+        "recipe": "best-dpa",
+        "seed": seed,
+        "max_steps": steps,
+        "batch_size": batch,
+        "params": params,
+        "train_seconds": 100.0 + seed,
+        "device": "cpu",
+        "metrics": {"accuracy": accuracy},
+    }
+
+
+@pytest.mark.parametrize(
+    "accuracy, windows, params, expected",
+    [
+        (0.951, 400_000, 1_446_116, ["≥ 0.95 in 400K"]),
+        (0.951, 400_200, 1_446_116, []),  # one step over the budget
+        (0.995, 1_600_000, 1_446_116, ["≥ 0.99"]),
+        (0.995, 400_000, 1_446_116, ["≥ 0.95 in 400K", "≥ 0.99"]),
+        (0.995, 400_000, 1_500_001, []),  # over the size limit
+        (0.9499, 400_000, 1_000, []),
+    ],
+)
+def test_goals(accuracy, windows, params, expected):
+    assert goals_met(accuracy, windows, params) == expected
+
+
+def test_rows_group_seeds_and_rank_by_mean():
+    records = [record("a_IARC", s, acc) for s, acc in enumerate((0.965, 0.955, 0.945))]
+    records += [record("b_IARC", s, 0.97, steps=8000) for s in (0, 1)]
+    records.append(record("c_IARC", 0, 0.99, experiment="beyond"))  # not a frontier run
+    rows = frontier_rows(records)
+    assert [r["name"] for r in rows] == ["b_IARC", "a_IARC"]
+    a = rows[1]
+    assert a["seeds"] == [0, 1, 2] and a["accuracy"] == pytest.approx(0.955)
+    assert a["std"] == pytest.approx(0.01) and a["worst"] == 0.945
+    assert a["windows"] == 400_000 and a["train_seconds"] == pytest.approx(101.0)
+    assert a["goals"] == ["≥ 0.95 in 400K"]
+    assert rows[0]["goals"] == []  # two seeds do not make a record
+
+
+def test_table_has_a_row_per_run():
+    records = [record("a_IARC", s, 0.96) for s in range(3)]
+    table = frontier_table(records).splitlines()
+    assert len(table) == 3 and "0.9600 ± 0.0000" in table[2] and "400,000" in table[2]
