@@ -60,6 +60,7 @@ def assert_same_weights(a, b):
         (["--lr_scheduler_type", "cyclic"], "lr_scheduler_type"),
         (["--stop_at_accuracy", "1.5"], "stop_at_accuracy"),
         (["--report_to", "wandb"], "report_to"),
+        (["--train_labels", "last"], "train_labels"),
         (["--dataset_config", "IAX"], "controls"),
         (["--max_gap", "0"], "max_gap"),
         (["--hidden_size", "24"], "hidden_size"),
@@ -355,6 +356,25 @@ def test_dataset_source_batches_are_seeded_and_split_by_process(tmp_path):
         ]
     )
     assert len({r.tobytes() for r in rows}) == len(rows)
+
+
+@pytest.mark.parametrize("source", ["stream", "dataset"])
+def test_train_labels_determined_hides_what_the_window_cannot_know(tmp_path, source):
+    import numpy as np
+
+    from iarc_hf.training import TrainBatches
+
+    def batch(train_labels):
+        args = train_script.parse(cli(tmp_path / "run", "--data_source", source, "--train_size",
+                                      "100", "--train_labels", train_labels))  # fmt: skip
+        return TrainBatches(args[1].task(), args[1], args[2], process=0, world=1)(3)
+
+    full, masked = batch("all"), batch("determined")
+    np.testing.assert_array_equal(full["input_ids"], masked["input_ids"])  # same windows
+    hidden = ~full["determined"]
+    assert hidden.any() and full["determined"][:, -1].all()  # the last position always counts
+    assert (masked["labels"][hidden] == -100).all()
+    np.testing.assert_array_equal(masked["labels"][~hidden], full["labels"][~hidden])
 
 
 def test_missing_tracker_is_a_clear_error(tmp_path, monkeypatch):

@@ -106,6 +106,16 @@ def _beyond() -> list[Run]:
         )
         for p in ("cisformer-dpa", "cisformer-ea")
     ]
+    # the mean loss without the labels no reader of the window could know (11% of positions)
+    runs += [
+        Run(
+            p,
+            recipe="adamw",
+            training={"train_labels": "determined"},
+            label="AdamW, determined labels only",
+        )
+        for p in ("cisformer-dpa", "cisformer-ea")
+    ]
     # complexity ladder: more symbols, longer gaps
     runs += [Run("cisformer-ea", task={"n_symbols": n}, label=f"N={n}") for n in (8, 32)]
     runs += [Run("cisformer-ea", task={"max_gap": g}, label=f"max_gap={g}") for g in (5, 13)]

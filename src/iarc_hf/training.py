@@ -59,6 +59,12 @@ class TrainBatches:
             self.split = train.with_format("numpy")[:]
 
     def __call__(self, step: int) -> dict:
+        batch = self._windows(step)
+        if self.run.train_labels == "determined":
+            batch = only_determined_labels(batch)
+        return batch
+
+    def _windows(self, step: int) -> dict:
         size = self.run.per_device_train_batch_size
         if self.split is None:
             return stream_batch(self.task, size, self.run.seed, step, self.process)
@@ -69,6 +75,13 @@ class TrainBatches:
         start = (index * self.world + self.process) * size
         rows = order[np.arange(start, start + size) % n]
         return {key: value[rows] for key, value in self.split.items()}
+
+
+def only_determined_labels(batch: dict) -> dict:
+    """The batch with labels the window cannot determine set to -100 (ignored by the loss):
+    the loss then trains only on what an ideal reader of the window could know."""
+    labels = np.where(batch["determined"], batch["labels"], -100)
+    return {**batch, "labels": labels}
 
 
 def make_optimizer(model, run):

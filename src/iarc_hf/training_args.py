@@ -23,6 +23,7 @@ OPTIMIZERS = ("sgd", "adamw")
 SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine")
 TRACKERS = ("none", "tensorboard", "trackio")
 DATA_SOURCES = ("stream", "dataset")
+TRAIN_LABELS = ("all", "determined")
 
 
 def _override_field(name: str):
@@ -98,6 +99,13 @@ class RunArguments:
     adam_beta2: float = 0.999
     lr_scheduler_type: str = field(default="constant", metadata={"help": f"one of {SCHEDULERS}"})
     warmup_steps: int = 0
+    train_labels: str = field(
+        default="all",
+        metadata={
+            "help": "labels the loss sees: all, or only those the window determines (the "
+            "oracle's `determined`; the others are ignored, as -100)"
+        },
+    )
     max_grad_norm: float | None = field(
         default=None, metadata={"help": "clip gradients to this norm"}
     )
@@ -167,6 +175,7 @@ def check_arguments(model_args, data_args: DataArguments, run: RunArguments) -> 
     _choice("optimizer", run.optimizer, OPTIMIZERS)
     _choice("lr_scheduler_type", run.lr_scheduler_type, SCHEDULERS)
     _choice("report_to", run.report_to, TRACKERS)
+    _choice("train_labels", run.train_labels, TRAIN_LABELS)
     if run.push_to_hub and not run.hub_model_id:
         raise ValueError("--push_to_hub needs --hub_model_id (e.g. user/iarc-cisformer-ea)")
     resume = run.resume_from_checkpoint
