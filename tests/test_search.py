@@ -62,6 +62,12 @@ def test_summary_and_script(searched, capsys):
     values = [row["validation_accuracy"] for row in result["best"]]
     assert values == sorted(values, reverse=True) and result["finished_trials"] >= 2
     assert set(result["importances"]) <= set(result["best"][0]["recipe"])
+    for attention, row in result["best_per_attention"].items():
+        same = [
+            r for r in study.trials if r.value is not None and r.params["attention"] == attention
+        ]
+        assert row["validation_accuracy"] == max(r.value for r in same)
+    assert set(result["best_per_attention"]) == {"dpa", "ea"}  # the two baselines at least
     search_script.main(["summary", "--study", "t", "--results_dir", str(results)])
     saved = json.loads((results / "search" / "t_summary.json").read_text())
     assert saved["best"][0]["trial"] == result["best"][0]["trial"]

@@ -144,20 +144,25 @@ def summary(loaded, top: int = 5) -> dict:
     if len(done) >= 2:
         importances = dict(optuna.importance.get_param_importances(loaded))
     values = [t.value for t in done]
+    per_attention = {}
+    for t in sorted(done, key=lambda t: t.value, reverse=True):
+        per_attention.setdefault(t.params["attention"], _row(t))
     return {
         "study": loaded.study_name,
         "finished_trials": len(done),
         "validation_accuracy": dict(zip(("mean", "std"), mean_std(values), strict=True)),
-        "best": [
-            {
-                "trial": t.number,
-                "validation_accuracy": t.value,
-                "test_accuracy": t.user_attrs.get("test_accuracy"),
-                "params": t.user_attrs.get("params"),
-                "result": t.user_attrs.get("result"),
-                "recipe": t.params,
-            }
-            for t in best
-        ],
+        "best": [_row(t) for t in best],
+        "best_per_attention": per_attention,
         "importances": importances,
+    }
+
+
+def _row(trial) -> dict:
+    return {
+        "trial": trial.number,
+        "validation_accuracy": trial.value,
+        "test_accuracy": trial.user_attrs.get("test_accuracy"),
+        "params": trial.user_attrs.get("params"),
+        "result": trial.user_attrs.get("result"),
+        "recipe": trial.params,
     }
