@@ -159,6 +159,19 @@ def _readings() -> list[Run]:
     return runs
 
 
+def _frontier() -> list[Run]:
+    """Past the paper: the best recipe known before the search, over longer budgets (run with
+    --max_steps 16000: 3.2M windows), and the search's winners (README, "Pushing past")."""
+    return [
+        Run(
+            "cisformer-dpa",
+            recipe="adamw",
+            model={"loss_reduction": "last"},
+            label="AdamW, loss at the last position",
+        ),
+    ]
+
+
 def _smoke() -> list[Run]:
     """One-layer models that train in seconds: checks a sweep's setup (Ray, GPUs, paths)."""
     return [
@@ -172,6 +185,7 @@ EXPERIMENTS = {
     "fig1": _fig1,
     "beyond": _beyond,
     "readings": _readings,
+    "frontier": _frontier,
     "smoke": _smoke,
 }
 
