@@ -19,6 +19,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import train as train_script  # noqa: E402
 
 from iarc_hf.checkpoints import latest_checkpoint  # noqa: E402
+from iarc_hf.experiments import RECIPES  # noqa: E402
 from iarc_hf.hub import HubPushError, publishable_files, push_model_folder  # noqa: E402
 from iarc_hf.training import train  # noqa: E402
 
@@ -61,6 +62,8 @@ def assert_same_weights(a, b):
         (["--stop_at_accuracy", "1.5"], "stop_at_accuracy"),
         (["--report_to", "wandb"], "report_to"),
         (["--train_labels", "last"], "train_labels"),
+        (["--recipe", "lion"], "recipe"),
+        (["--recipe"], "recipe"),
         (["--dataset_config", "IAX"], "controls"),
         (["--max_gap", "0"], "max_gap"),
         (["--hidden_size", "24"], "hidden_size"),
@@ -356,6 +359,17 @@ def test_dataset_source_batches_are_seeded_and_split_by_process(tmp_path):
         ]
     )
     assert len({r.tobytes() for r in rows}) == len(rows)
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_a_named_recipe_sets_defaults_and_flags_override_it(tmp_path, recipe):
+    run = train_script.parse(cli(tmp_path / "run", "--recipe", recipe))[2]
+    for key, value in RECIPES[recipe].items():
+        assert getattr(run, key) == value, key
+    run = train_script.parse(cli(tmp_path / "run", f"--recipe={recipe}", "--learning_rate", "0.5"))[
+        2
+    ]
+    assert run.learning_rate == 0.5 and run.optimizer == RECIPES[recipe]["optimizer"]
 
 
 @pytest.mark.parametrize("source", ["stream", "dataset"])
