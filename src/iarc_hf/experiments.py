@@ -164,11 +164,12 @@ def _frontier() -> list[Run]:
     --max_steps 16000: 3.2M windows), and the search's winners (README, "Pushing past")."""
     return [
         Run(
-            "cisformer-dpa",
+            p,
             recipe="adamw",
             model={"loss_reduction": "last"},
             label="AdamW, loss at the last position",
-        ),
+        )
+        for p in ("cisformer-dpa", "cisformer-ea")
     ]
 
 
