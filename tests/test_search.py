@@ -84,3 +84,25 @@ def test_search_space_fits_the_size_limit():
         config = IARCConfig.from_preset(spec.preset, **spec.model)
         params = sum(p.numel() for p in IARCModel(config).parameters())
         assert params <= 1_500_000, (spec.model, params)
+
+
+SUMMARY = Path(__file__).resolve().parents[1] / "results" / "search" / "frontier-400k_summary.json"
+
+
+@pytest.mark.parametrize("attention", ["dpa", "ea"])
+def test_best_presets_are_the_committed_searchs_winners(attention):
+    """`cisformer-*-best` + the `adamw` recipe are the best trial of each attention."""
+    from iarc_hf.configuration_iarc import IARCConfig
+    from iarc_hf.experiments import RECIPES
+
+    winner = json.loads(SUMMARY.read_text())["best_per_attention"][attention]["recipe"]
+    base = "cisformer-dpa" if attention == "dpa" else "cisformer-ea"
+    model = {
+        k: winner[k] for k in ("loss_reduction", "dropout", "num_hidden_layers", "ffn_expansion")
+    }
+    best = IARCConfig.from_preset(f"{base}-best").to_dict()
+    assert best == IARCConfig.from_preset(base, **model).to_dict()
+    recipe = RECIPES["adamw"]
+    for key in ("learning_rate", "lr_scheduler_type", "warmup_steps", "weight_decay"):
+        assert recipe[key] == winner[key], key
+    assert winner["batch_size"] == 200  # train.py's default batch
