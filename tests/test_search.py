@@ -91,7 +91,7 @@ SUMMARY = Path(__file__).resolve().parents[1] / "results" / "search" / "frontier
 
 @pytest.mark.parametrize("attention", ["dpa", "ea"])
 def test_best_presets_are_the_committed_searchs_winners(attention):
-    """`cisformer-*-best` + the `adamw` recipe are the best trial of each attention."""
+    """`cisformer-*-best` + the `best-*` recipe are the best trial of each attention."""
     from iarc_hf.configuration_iarc import IARCConfig
     from iarc_hf.experiments import RECIPES
 
@@ -102,7 +102,7 @@ def test_best_presets_are_the_committed_searchs_winners(attention):
     }
     best = IARCConfig.from_preset(f"{base}-best").to_dict()
     assert best == IARCConfig.from_preset(base, **model).to_dict()
-    recipe = RECIPES["adamw"]
+    recipe = RECIPES[f"best-{attention}"]
     for key in ("learning_rate", "lr_scheduler_type", "warmup_steps", "weight_decay"):
         assert recipe[key] == winner[key], key
-    assert winner["batch_size"] == 200  # train.py's default batch
+    assert recipe["per_device_train_batch_size"] == winner["batch_size"]

@@ -52,9 +52,12 @@ PRESETS: dict[str, dict] = {
     # Lv et al. keep plain softmax in the first and last layer of their CogAttn models.
     "cisformer-cog": dict(_CISFORMER_12, attention="cog", cog_softmax_edges=True),
     # The recipe search's winners (results/search/frontier-400k_summary.json): the cisformers
-    # with the loss at the last position; train them with the `adamw` recipe.
+    # with the loss at the last position (EA: FFN expansion 2, 974K parameters); train them with
+    # the recipes `best-dpa` / `best-ea`.
     "cisformer-dpa-best": dict(_CISFORMER_12, attention="dpa", loss_reduction="last"),
-    "cisformer-ea-best": dict(_CISFORMER_12, attention="expressive", loss_reduction="last"),
+    "cisformer-ea-best": dict(
+        _CISFORMER_12, attention="expressive", loss_reduction="last", ffn_expansion=2
+    ),
     "mlp": dict(architecture="mlp", num_hidden_layers=16),
     "lstm": dict(architecture="lstm", num_hidden_layers=2, lstm_hidden_size=550),
 }
