@@ -51,6 +51,7 @@ def test_rows_group_seeds_and_rank_by_mean():
 
 
 def test_table_has_a_row_per_run():
-    records = [record("a_IARC", s, 0.96) for s in range(3)]
+    records = [record("a_IARC", s, 0.96) | {"label": "search winner"} for s in range(3)]
     table = frontier_table(records).splitlines()
+    assert table[2].startswith("| a (search winner) | best-dpa |")
     assert len(table) == 3 and "0.9600 ± 0.0000" in table[2] and "400,000" in table[2]

@@ -42,6 +42,7 @@ def frontier_rows(records: list[dict]) -> list[dict]:
             {
                 "name": name,
                 "preset": first["preset"],
+                "label": first.get("label", ""),
                 "recipe": first["recipe"],
                 "seeds": sorted(r["seed"] for r in runs),
                 "accuracy": mean,
@@ -67,7 +68,7 @@ def frontier_table(records: list[dict]) -> str:
     for row in frontier_rows(records):
         spread = f" ± {row['std']:.4f}" if row["std"] is not None else ""
         cells = [
-            row["preset"],
+            row["preset"] + (f" ({row['label']})" if row["label"] else ""),
             row["recipe"],
             f"{row['windows']:,}",
             str(len(row["seeds"])),
