@@ -102,6 +102,21 @@ def _fig1() -> list[Run]:
     return runs
 
 
+def last_loss_adamw() -> list[Run]:
+    """The cisformers with AdamW and the loss at the last position (the readings screen's
+    strongest factor with the best optimiser): in `beyond` at the paper's budget, in `frontier`
+    over longer ones."""
+    return [
+        Run(
+            p,
+            recipe="adamw",
+            model={"loss_reduction": "last"},
+            label="AdamW, loss at the last position",
+        )
+        for p in ("cisformer-dpa", "cisformer-ea")
+    ]
+
+
 def _beyond() -> list[Run]:
     runs = [
         Run("cisformer-cog", label="cog attention"),
@@ -115,15 +130,7 @@ def _beyond() -> list[Run]:
         Run("transformer-ea", recipe="adamw", label="AdamW"),
     ]
     # the readings screen's strongest factor, with the best optimiser
-    runs += [
-        Run(
-            p,
-            recipe="adamw",
-            model={"loss_reduction": "last"},
-            label="AdamW, loss at the last position",
-        )
-        for p in ("cisformer-dpa", "cisformer-ea")
-    ]
+    runs += last_loss_adamw()
     # the mean loss without the labels no reader of the window could know (11% of positions)
     runs += [
         Run(
@@ -180,15 +187,7 @@ def _readings() -> list[Run]:
 def _frontier() -> list[Run]:
     """Past the paper: the best recipe known before the search, over longer budgets (run with
     --max_steps 16000: 3.2M windows), and the search's winners (README, "Pushing past")."""
-    runs = [
-        Run(
-            p,
-            recipe="adamw",
-            model={"loss_reduction": "last"},
-            label="AdamW, loss at the last position",
-        )
-        for p in ("cisformer-dpa", "cisformer-ea")
-    ]
+    runs = last_loss_adamw()
     # the search's winners; 400K windows are 2000 steps for best-dpa, 4000 for best-ea (batch 100)
     runs += [
         Run(f"cisformer-{a}-best", recipe=f"best-{a}", label="search winner") for a in ("dpa", "ea")
