@@ -231,7 +231,9 @@ def run_arguments(run: Run, seed: int, max_steps: int, output_dir: str):
         max_steps=max_steps,
         seed=seed,
         eval_steps=max(max_steps // 16, 1),
-        save_steps=max(max_steps // 4, 1),
+        # A checkpoint at every evaluation: a full-budget run spans sittings of a 2-core CPU,
+        # and one that is stopped loses at most 1/16 of its budget.
+        save_steps=max(max_steps // 16, 1),
         save_total_limit=1,
         logging_steps=max(max_steps // 80, 1),
         overwrite_output_dir=True,
