@@ -48,6 +48,31 @@ def test_effects_are_paired_by_seed():
     assert table[4] == "| no ALiBi in EA | – | +0.050 (1) |"  # an EA-only reading
 
 
+def paper_run(experiment, preset, seed, accuracy, steps=8000, label="", recipe="sgd"):
+    return {**record(preset, label, seed, accuracy, steps=steps), "experiment": experiment,
+            "recipe": recipe}  # fmt: skip
+
+
+def test_the_paper_runs_are_ours_at_their_budget():
+    records = [
+        record("transformer-dpa", "post-norm + torch init", 0, 0.50, steps=8000),
+        paper_run("table1", "transformer-dpa", 0, 0.95),
+        paper_run("table1", "transformer-dpa", 1, 0.97),
+        paper_run("beyond", "transformer-dpa", 0, 0.10, label="AdamW", recipe="adamw"),  # not ours
+        paper_run("table1", "transformer-ea", 0, 0.30),  # no reading screened at 8000: left out
+        paper_run("table1", "transformer-dpa", 0, 0.80, steps=2000),  # another budget
+    ]
+    acc = accuracies(records, 8000)
+    assert acc == {
+        ("transformer-dpa IARC", "ours"): {0: 0.95, 1: 0.97},
+        ("transformer-dpa IARC", "post-norm + torch init"): {0: 0.50},
+    }
+    assert effects_table(records, 8000).splitlines()[3] == (
+        "| post-norm + torch init | -0.450 (1) |"
+    )
+    assert accuracies(records, 2000) == {}
+
+
 def test_ea_minus_dpa_per_reading():
     table = ea_minus_dpa_table(RECORDS, 500).splitlines()
     assert table[0] == "| reading | cisformer IARC |"
