@@ -51,6 +51,8 @@ def test_runs_are_written_skipped_and_reported(tmp_path, capsys):
     reproduce.main(["report", "--results_dir", str(tmp_path / "results")])
     readme = (tmp_path / "results" / "README.md").read_text()
     assert "| mlp | IARC | **scaled down: 2** | 2 |" in readme
+    assert "#### fig1, side by side with the paper" in readme
+    assert "| mlp | IARC | modest | not run | 2 steps: " in readme
     assert (tmp_path / "results" / "fig1_curves.png").exists()
     assert (tmp_path / "results" / "fig1_bars.png").exists()
     # the hand-written account around the tables survives a new report

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from iarc_hf.experiments import EXPERIMENTS, PAPER, PAPER_STEPS, mean_std
 from iarc_hf.frontier_report import frontier_table
+from iarc_hf.paper_report import PAPER_TABLES, side_by_side
 from iarc_hf.plots import WINDOWS, plt
 from iarc_hf.readings_report import readings_section
 
@@ -156,6 +157,11 @@ def write_report(results_dir) -> Path:
         parts.append(f"### {experiment}\n\n{run_table(groups, experiment)}\n")
         if experiment == "readings":
             parts.append(readings_section(records, results_dir))
+        if experiment in PAPER_TABLES:
+            parts.append(
+                f"#### {experiment}, side by side with the paper\n\n"
+                f"{side_by_side(records, experiment)}\n"
+            )
         if experiment == "frontier":
             parts.append(f"#### The frontier, best first\n\n{frontier_table(records)}\n")
         for kind, plot in (("curves", plot_curves), ("bars", plot_bars)):
