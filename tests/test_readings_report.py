@@ -53,7 +53,7 @@ def paper_run(experiment, preset, seed, accuracy, steps=8000, label="", recipe="
             "recipe": recipe}  # fmt: skip
 
 
-def test_the_paper_runs_are_ours_at_their_budget():
+def test_the_paper_runs_are_ours_at_their_budget(tmp_path):
     records = [
         record("transformer-dpa", "post-norm + torch init", 0, 0.50, steps=8000),
         paper_run("table1", "transformer-dpa", 0, 0.95),
@@ -71,6 +71,10 @@ def test_the_paper_runs_are_ours_at_their_budget():
         "| post-norm + torch init | -0.450 (1) |"
     )
     assert accuracies(records, 2000) == {}
+    # before the paper's run has landed, the reading shows its accuracy, not an effect
+    alone = effects_table(records[:1], 8000).splitlines()
+    assert alone[2] == "| post-norm + torch init | 0.500 (1), ours not run |"
+    assert plot_effects(records[:1], 8000, tmp_path / "none.png") is None
 
 
 def test_ea_minus_dpa_per_reading():

@@ -80,6 +80,8 @@ def effects_table(records: list[dict], steps: int) -> str:
             seeds = acc.get((model, reading), {})
             if reading == OURS:
                 cells.append(_cell(list(seeds.values()), signed=False))
+            elif seeds and not acc.get((model, OURS)):  # ours not run yet at this budget
+                cells.append(_cell(list(seeds.values()), signed=False) + ", ours not run")
             else:
                 cells.append(_cell(paired(seeds, acc.get((model, OURS), {}))))
         if any(cell != "–" for cell in cells):
@@ -114,8 +116,10 @@ def plot_effects(records: list[dict], steps: int, png: Path) -> Path | None:
     acc = accuracies(records, steps)
     models = _models(acc)
     readings = [r for r in READING_ORDER if r != OURS and any((m, r) in acc for m in models)]
-    if not models or not readings:
-        return None
+    if not any(
+        paired(acc.get((m, r), {}), acc.get((m, OURS), {})) for m in models for r in readings
+    ):
+        return None  # no effect to plot yet (ours not run at this budget)
     fig, ax = plt.subplots(figsize=(max(7, 0.8 * len(readings)), 4.2))
     width = 0.8 / len(models)
     for i, model in enumerate(models):
