@@ -205,6 +205,7 @@ def checkpoints(tmp_path_factory):
         save_file(inputs, root / f"{preset}.inputs.safetensors")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(HF_HUB_OFFLINE="1", HF_HOME=str(root / "hf_home"))
+    env["OMP_NUM_THREADS"] = str(torch.get_num_threads())  # same kernels as this process, where it can
     result = subprocess.run(
         [sys.executable, "-I", "-c", LOADER, str(root)],
         cwd=root,
@@ -241,12 +242,14 @@ def test_checkpoint_is_safetensors_config_and_code_only(checkpoints, preset):
 
 
 @pytest.mark.parametrize("preset", SAVED)
-def test_checkpoint_loads_without_iarc_hf_with_identical_logits(checkpoints, preset):
+def test_checkpoint_loads_without_iarc_hf_with_the_same_logits(checkpoints, preset):
     root, expected, stdout = checkpoints
     line = next(line for line in stdout.splitlines() if line.startswith(preset + " "))
     assert "transformers_modules" in line  # the remote code copied into the folder, not the package
     loaded = load_file(root / f"{preset}.loaded.safetensors")["logits"]
-    assert torch.equal(loaded, expected[preset])
+    # Across processes BLAS may pick other kernels (alignment, threads), so the last bits can
+    # differ (CI saw 5e-6); float32 tolerances still catch any wrong weight, buffer or code.
+    torch.testing.assert_close(loaded, expected[preset], rtol=1.3e-6, atol=1e-5)
 
 
 def test_checkpoint_reloads_in_process(tmp_path):
