@@ -205,7 +205,8 @@ def checkpoints(tmp_path_factory):
         save_file(inputs, root / f"{preset}.inputs.safetensors")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(HF_HUB_OFFLINE="1", HF_HOME=str(root / "hf_home"))
-    env["OMP_NUM_THREADS"] = str(torch.get_num_threads())  # same kernels as this process, where it can
+    # the same thread count as this process, so BLAS picks the same kernels where it can
+    env["OMP_NUM_THREADS"] = str(torch.get_num_threads())
     result = subprocess.run(
         [sys.executable, "-I", "-c", LOADER, str(root)],
         cwd=root,
