@@ -3,16 +3,8 @@
 import json
 
 import pytest
-import torch
 
 from iarc_hf.benchmarks import speedrun
-
-
-@pytest.fixture(autouse=True)
-def keep_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def run(target, max_steps, tmp_path):

@@ -38,13 +38,6 @@ def local_ray():
     ray.shutdown()
 
 
-@pytest.fixture(autouse=True)
-def keep_torch_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def dirs(root: Path) -> list[str]:
     return ["--results_dir", str(root / "results"), "--runs_dir", str(root / "runs")]
 
