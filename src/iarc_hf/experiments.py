@@ -213,6 +213,13 @@ EXPERIMENTS = {
 }
 
 
+def budget_label(max_steps: int) -> str:
+    """How a run's budget stands to the paper's 8000 steps: "scaled down", "paper", "extended"."""
+    if max_steps < PAPER_STEPS:
+        return "scaled down"
+    return "paper" if max_steps == PAPER_STEPS else "extended"
+
+
 def result_path(results_dir, experiment: str, run: Run, seed: int, max_steps: int) -> Path:
     scale = "" if max_steps == PAPER_STEPS else f"_steps{max_steps}"
     return Path(results_dir) / experiment / f"{run.name}_seed{seed}{scale}.json"
@@ -270,6 +277,7 @@ def result_record(experiment: str, run: Run, seed: int, max_steps: int, out: Pat
         "seed": seed,
         "max_steps": max_steps,
         "scaled_down": max_steps < PAPER_STEPS,
+        "budget": budget_label(max_steps),
         "batch_size": results["batch_size"],
         "optimizer": results["optimizer"],
         "learning_rate": results["learning_rate"],

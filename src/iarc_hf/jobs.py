@@ -9,12 +9,17 @@ complete checkpoint in its output folder, so a killed run continues where it sto
 from __future__ import annotations
 
 import fnmatch
+import glob
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from iarc_hf.checkpoints import STATE_FILE, latest_checkpoint
 from iarc_hf.experiments import EXPERIMENTS, Run, result_path, result_record, run_arguments
+from iarc_hf.provenance import provenance
 
 
 @dataclass(frozen=True)
@@ -109,5 +114,27 @@ def execute(job: Job, command: str, progress=None, show_progress: bool = True) -
             show_progress=show_progress,
         )
     record = result_record(job.experiment, job.spec, job.seed, job.max_steps, job.output_dir)
-    record["command"] = command
+    record["command"] = rerun_command(job, torch.get_num_threads())
+    record["invoked_by"] = command
+    record["provenance"] = provenance(record["device"])
     return record
+
+
+def rerun_command(job: Job, threads: int) -> str:
+    """The command that trains exactly this job again: its run alone, its seed, its budget and
+    the thread count it ran with (results depend on it)."""
+    pattern = glob.escape(job.spec.name)  # --filter takes shell patterns; the name is literal
+    return "python scripts/reproduce.py " + shlex.join(
+        [
+            "run",
+            job.experiment,
+            "--filter",
+            pattern,
+            "--seeds",
+            str(job.seed),
+            "--max_steps",
+            str(job.max_steps),
+            "--threads",
+            str(threads),
+        ]
+    )
