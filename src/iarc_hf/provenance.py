@@ -58,14 +58,20 @@ def git_state(where=None) -> dict:
     return {"git_commit": commit, "git_dirty": bool(status) if status is not None else None}
 
 
+# Read once, when the process imports the package: the code a long run trains with is what was
+# checked out when it started, whatever the tree holds by the time it ends.
+_GIT_AT_START = git_state()
+
+
 def provenance(device: str = "cpu") -> dict:
-    """The record every result JSON carries: threads, versions, commit, CPU, device, Python."""
+    """The record every result JSON carries: threads, versions, the commit (and whether the tree
+    was dirty) when this process started, CPU, device, Python."""
     import torch
 
     return {
         "torch_threads": torch.get_num_threads(),
         "versions": package_versions(),
-        **git_state(),
+        **_GIT_AT_START,
         "cpu": cpu_model(),
         "device": device,
         "python": platform.python_version(),
