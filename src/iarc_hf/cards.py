@@ -1,22 +1,29 @@
-"""Dataset and model cards, rendered from the Jinja templates in `model_cards/`."""
+"""Dataset and model cards, rendered from the Jinja templates in `iarc_hf/templates/`.
+
+The templates are package data, read with `importlib.resources`: an installed wheel renders
+cards as a source checkout does.
+"""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from importlib.resources import files
 
 from huggingface_hub import DatasetCard, DatasetCardData, EvalResult, ModelCard, ModelCardData
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "model_cards"
+TEMPLATES = files("iarc_hf") / "templates"
 
 
-def template_path(name: str) -> Path:
-    path = TEMPLATES / name
-    if not path.is_file():
+def read_template(name: str) -> str:
+    """The text of a card template shipped with the package, e.g. "model_card.md"."""
+    template = TEMPLATES / name
+    if not template.is_file():
+        shipped = sorted(t.name for t in TEMPLATES.iterdir() if t.name.endswith(".md"))
         raise FileNotFoundError(
-            f"card template {path} not found: cards are rendered from a source checkout of iarc-hf"
+            f"card template {name!r} is not in the iarc_hf package (it has {shipped}); "
+            "reinstall iarc-hf"
         )
-    return path
+    return template.read_text(encoding="utf-8")
 
 
 def _size_category(n: int) -> str:
@@ -87,7 +94,7 @@ def dataset_card(
     )
     return DatasetCard.from_template(
         card_data,
-        template_path=str(template_path("dataset_card.md")),
+        template_str=read_template("dataset_card.md"),
         repo_id=repo_id,
         ceilings=rows,
         config_summary=summary,
@@ -202,7 +209,7 @@ def model_card(
         citations.append(CITATIONS["pre_projection"])
     return ModelCard.from_template(
         card_data,
-        template_path=str(template_path("model_card.md")),
+        template_str=read_template("model_card.md"),
         description=description,
         architecture_line=line,
         repo_id=repo_id,
