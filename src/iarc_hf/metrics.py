@@ -33,13 +33,9 @@ def last_labelled_position(labels: np.ndarray) -> np.ndarray:
     return labels.shape[1] - 1 - np.argmax(labelled[:, ::-1], axis=1)
 
 
-def _mean(correct: np.ndarray, where: np.ndarray) -> float:
-    count = int(where.sum())
-    return float(correct[where].mean()) if count else float("nan")
-
-
-def compute_metrics(predictions, batch: dict, prefix: str = "") -> dict[str, float]:
-    """Every metric of the spec for `predictions` (n, L) against `batch`'s fields."""
+def metric_counts(predictions, batch: dict) -> dict[str, np.ndarray]:
+    """(right, total) per metric of `predictions` (n, L) against `batch`'s fields: integer counts
+    that add over chunks of windows, so a split read in pieces scores exactly as one batch."""
     predictions = np.asarray(predictions)
     labels = np.asarray(batch["labels"])
     if predictions.shape != labels.shape:
@@ -47,27 +43,52 @@ def compute_metrics(predictions, batch: dict, prefix: str = "") -> dict[str, flo
     labelled = labels != -100
     correct = (predictions == labels) & labelled
     task_ids = np.asarray(batch["task_ids"])
-    rows = np.arange(len(labels))
     last = np.zeros_like(labelled)
-    last[rows, last_labelled_position(labels)] = True
-    metrics = {
-        "accuracy": float(correct[last].mean()),
-        "accuracy_all": _mean(correct, labelled),
-        "accuracy_determined": _mean(correct, labelled & np.asarray(batch["determined"], bool)),
-    }
-    for letter, task_id in TASK_IDS.items():
-        metrics[f"accuracy_{letter}"] = _mean(correct, labelled & (task_ids == task_id))
+    last[np.arange(len(labels)), last_labelled_position(labels)] = True
     after_c = labelled & (np.asarray(batch["context_steps"]) > 0)
-    metrics["accuracy_C"] = _mean(correct, after_c)
-    for letter, task_id in TASK_IDS.items():
-        metrics[f"accuracy_last_{letter}"] = _mean(correct, last & (task_ids == task_id))
-    metrics["accuracy_last_C"] = _mean(correct, last & after_c)
-    return {f"{prefix}{name}": value for name, value in metrics.items()}
+    where = {
+        "accuracy": last,
+        "accuracy_all": labelled,
+        "accuracy_determined": labelled & np.asarray(batch["determined"], bool),
+        **{f"accuracy_{letter}": labelled & (task_ids == i) for letter, i in TASK_IDS.items()},
+        "accuracy_C": after_c,
+        **{f"accuracy_last_{letter}": last & (task_ids == i) for letter, i in TASK_IDS.items()},
+        "accuracy_last_C": last & after_c,
+    }
+    return {
+        name: np.array([np.count_nonzero(correct & mask), np.count_nonzero(mask)], np.int64)
+        for name, mask in where.items()
+    }
+
+
+def add_counts(total: dict | None, counts: dict) -> dict:
+    """`total` + `counts`, metric by metric (None: nothing counted yet)."""
+    if total is None:
+        return dict(counts)
+    return {name: total[name] + counts[name] for name in counts}
+
+
+def metrics_from_counts(counts: dict, prefix: str = "") -> dict[str, float]:
+    """The accuracies (right / total; NaN for an empty slice) named `prefix` + metric."""
+    return {
+        f"{prefix}{name}": float(right / total) if total else float("nan")
+        for name, (right, total) in counts.items()
+    }
+
+
+def compute_metrics(predictions, batch: dict, prefix: str = "") -> dict[str, float]:
+    """Every metric of the spec for `predictions` (n, L) against `batch`'s fields."""
+    return metrics_from_counts(metric_counts(predictions, batch), prefix)
+
+
+def oracle_counts(task, batch: dict) -> dict[str, np.ndarray]:
+    """`metric_counts` of the oracle's predictions on `batch`."""
+    from iarc_hf.oracle import oracle_predict
+
+    predictions, _ = oracle_predict(task, batch["input_ids"], batch.get("control_ids"))
+    return metric_counts(predictions, batch)
 
 
 def oracle_metrics(task, batch: dict) -> dict[str, float]:
     """The oracle's metrics on the same windows, named `oracle_*`."""
-    from iarc_hf.oracle import oracle_predict
-
-    predictions, _ = oracle_predict(task, batch["input_ids"], batch.get("control_ids"))
-    return compute_metrics(predictions, batch, prefix="oracle_")
+    return metrics_from_counts(oracle_counts(task, batch), prefix="oracle_")

@@ -39,11 +39,15 @@ FINAL_FILES = ("README.md", "training_curve.png", "training_args.json", "all_res
 
 
 class TrainBatches:
-    """The batch of (step, process): fresh windows, or a seeded shuffle of the train split."""
+    """The batch of (step, process): fresh windows, or a seeded shuffle of the train split.
+
+    The train split stays in its memory-mapped Arrow file; each step reads only its rows, so
+    memory does not grow with --train_size (beyond the epoch's shuffle, 8 bytes a window)."""
 
     def __init__(self, task: IARCTask, data_args, run, process: int, world: int):
         self.task, self.run, self.process, self.world = task, run, process, world
         self.split = None
+        self._order = (None, None)  # (epoch, its permutation): computed once per epoch
         if data_args.data_source == "dataset":
             from iarc_hf.builder import load_iarc
 
@@ -56,7 +60,7 @@ class TrainBatches:
                 test_size=0,
                 **task.other_knobs(),
             )
-            self.split = train.with_format("numpy")[:]
+            self.split = train.with_format("numpy")
 
     def __call__(self, step: int) -> dict:
         batch = self._windows(step)
@@ -68,13 +72,17 @@ class TrainBatches:
         size = self.run.per_device_train_batch_size
         if self.split is None:
             return stream_batch(self.task, size, self.run.seed, step, self.process)
-        n = len(self.split["input_ids"])
+        n = len(self.split)
         per_epoch = max(n // (size * self.world), 1)
         epoch, index = divmod(step, per_epoch)
-        order = np.random.default_rng([self.run.seed, epoch]).permutation(n)
         start = (index * self.world + self.process) * size
-        rows = order[np.arange(start, start + size) % n]
-        return {key: value[rows] for key, value in self.split.items()}
+        rows = self._epoch_order(epoch, n)[np.arange(start, start + size) % n]
+        return self.split[rows]
+
+    def _epoch_order(self, epoch: int, n: int) -> np.ndarray:
+        if self._order[0] != epoch:
+            self._order = (epoch, np.random.default_rng([self.run.seed, epoch]).permutation(n))
+        return self._order[1]
 
 
 def only_determined_labels(batch: dict) -> dict:
@@ -147,7 +155,7 @@ def _start(model_args, data_args, run, out: Path) -> _Session:
     )
     set_seed(run.seed)
     if model_args.model_name_or_path is not None:
-        model = IARCModel.from_pretrained(model_args.model_name_or_path, config=config)
+        model = IARCModel.from_pretrained(model_args.model_name_or_path, config=config, use_safetensors=True)  # fmt: skip
     else:
         model = IARCModel(config)
     params = sum(p.numel() for p in model.parameters())
