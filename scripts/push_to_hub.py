@@ -2,7 +2,9 @@
 
     python scripts/push_to_hub.py runs/cisformer-ea user/iarc-cisformer-ea [--private]
 
-Checkpoints (`checkpoint-*`) stay local. Without a token or network this fails with a
+Pushed: the weights, config.json, the remote-code files, README.md, training_args.json,
+all_results.json, metrics.jsonl and training_curve.png. Checkpoints (`checkpoint-*`) and
+any other file stay local. Without a token or network this fails with a
 clear message and leaves the folder as it was.
 """
 

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import datasets
 import numpy as np
@@ -169,3 +170,49 @@ def test_push_to_unreachable_endpoint_keeps_the_folder(dataset_repo, monkeypatch
     with pytest.raises(HubPushError, match="intact"):
         push_dataset_repo(dataset_repo, "someone/iarc", configs=["IA"])
     assert sorted(p.name for p in dataset_repo.rglob("*")) == before
+
+
+def _copy_of(dataset_repo, tmp_path):
+    import shutil
+
+    copy = tmp_path / "iarc"
+    shutil.copytree(dataset_repo, copy)
+    return copy
+
+
+def test_a_partial_build_keeps_the_other_configs_in_the_card(dataset_repo, tmp_path):
+    copy = _copy_of(dataset_repo, tmp_path)
+    iarc_parquet = (copy / "IARC" / "test-00000-of-00001.parquet").read_bytes()
+    sizes = {"train": 200, "validation": 100, "test": 2000}
+    _, ceilings = build_dataset_repo(
+        copy, ["IA"], sizes, seed=0, repo_id="someone/iarc", command="test"
+    )
+    assert [row["config"] for row in ceilings] == ["IARC", "IA"]
+    # the card is the one the full build wrote: every config, IARC the default, its ceilings
+    assert (copy / "README.md").read_text() == (dataset_repo / "README.md").read_text()
+    assert (copy / "IARC" / "test-00000-of-00001.parquet").read_bytes() == iarc_parquet
+    assert len(load_dataset(str(copy), "IARC")["test"]) == 2000
+
+
+@pytest.mark.parametrize(
+    "extra, reason",
+    [
+        (["--test_size", "1000"], "IARC has split sizes"),
+        (["--test_size", "2000", "--seed", "1"], "IARC was not built with seed 1"),
+    ],
+)
+def test_a_partial_build_of_another_seed_or_size_writes_nothing(
+    dataset_repo, tmp_path, extra, reason
+):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import build_dataset
+
+    copy = _copy_of(dataset_repo, tmp_path)
+    before = {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    argv = ["--output_dir", str(copy), "--configs", "IA", "--train_size", "200"]
+    with pytest.raises(SystemExit) as exit_info:
+        build_dataset.main([*argv, "--validation_size", "100", *extra])
+    message = str(exit_info.value.code)
+    assert message.startswith("error: argument --output_dir:") and reason in message
+    assert "--configs IA IARC" in message  # how to go on
+    assert {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()} == before

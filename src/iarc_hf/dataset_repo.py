@@ -9,12 +9,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from iarc_hf.builder import load_iarc
 from iarc_hf.cards import dataset_card
+from iarc_hf.dataset_folder import PARQUET_NAME, built_configs, kept_infos, parquet_windows
 from iarc_hf.files import write_text_atomically
-from iarc_hf.metrics import oracle_metrics
-
-PARQUET_NAME = "{split}-00000-of-00001.parquet"
+from iarc_hf.metrics import add_counts, metrics_from_counts, oracle_counts
+from iarc_hf.tasks import IARCTask
 
 
 def build_dataset_repo(
@@ -28,17 +30,24 @@ def build_dataset_repo(
 ) -> tuple[Path, list[dict]]:
     """Write every config's splits as parquet, then the README.md card with oracle ceilings.
 
+    The card lists every config in the folder: those built now and those built before (of
+    the same seed and sizes, else DatasetFolderError before anything is written).
     Returns the folder and the ceilings (one row of oracle test metrics per config)."""
+    if sizes.get("test", 0) < 1:
+        raise ValueError(f"the test size must be >= 1 (the card's ceilings), got {sizes}")
     out = Path(output_dir)
+    infos = kept_infos(out, configs, sizes, seed)
     out.mkdir(parents=True, exist_ok=True)
-    infos, ceilings = {}, []
     for config in configs:
         knobs = {f"{split}_size": size for split, size in sizes.items()}
         dataset = load_iarc(config, seed=seed, cache_dir=cache_dir, **knobs)
         _write_parquet_atomically(dataset, out / config)
         infos[config] = dataset[next(iter(dataset))].info
-        ceilings.append(_ceiling_row(config, dataset["test"], seed, cache_dir, knobs))
         print(f"{config}: " + ", ".join(f"{s} {len(d):,}" for s, d in dataset.items()))
+    infos = {name: infos[name] for name in built_configs(out)}
+    ceilings = [
+        _ceiling_row(name, out / name / PARQUET_NAME.format(split="test")) for name in infos
+    ]
     card = dataset_card(
         repo_id, infos, ceilings, seed=seed, test_size=sizes["test"], command=command
     )
@@ -46,17 +55,20 @@ def build_dataset_repo(
     return out, ceilings
 
 
-def _ceiling_row(config, test_split, seed, cache_dir, knobs) -> dict:
-    from iarc_hf.builder import IARC
-
-    task = IARC(config_name=config, seed=seed, cache_dir=cache_dir, **knobs).config.task()
-    columns = test_split.with_format("numpy")[:]
+def _ceiling_row(config: str, test_file: Path) -> dict:
+    """The oracle's metrics on a config's test split, read back from its parquet in chunks."""
+    task = IARCTask(config)
+    counts, determined, positions = None, 0, 0
+    for windows in parquet_windows(test_file):
+        counts = add_counts(counts, oracle_counts(task, windows))
+        determined += int(np.count_nonzero(windows["determined"]))
+        positions += windows["determined"].size
     return {
         "config": config,
         "n_symbols": task.n_symbols,
         "random": 1 / task.n_symbols,
-        "determined_fraction": float(columns["determined"].mean()),
-        **oracle_metrics(task, columns),
+        "determined_fraction": determined / positions,
+        **metrics_from_counts(counts, prefix="oracle_"),
     }
 
 
@@ -80,8 +92,9 @@ def push_dataset_repo(repo_dir, repo_id: str, configs, private: bool = False) ->
     from datasets import load_dataset
     from huggingface_hub import HfApi
 
-    from iarc_hf.hub import hub_errors, require_token
+    from iarc_hf.hub import check_repo_id, hub_errors, require_token
 
+    check_repo_id(repo_id)
     require_token(repo_id)
     repo_dir = Path(repo_dir)
     with hub_errors(

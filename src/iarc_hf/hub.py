@@ -35,10 +35,55 @@ def hub_errors(repo_id: str, folder: Path, retry: str | None = None):
         ) from error
 
 
+# What a model repo needs besides the weights and the remote code: the card, how the model was
+# trained, its results, the log of every evaluation (the card points to it) and the curve.
+# Checkpoints, tracker folders, stray files and half-written `.partial` files stay local.
+MODEL_REPO_FILES = (
+    "config.json",
+    "README.md",
+    "training_args.json",
+    "all_results.json",
+    "metrics.jsonl",
+    "training_curve.png",
+)
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
+SHARD_PATTERN = "model-*-of-*.safetensors"  # save_pretrained's shards of a large model
+
+
 def publishable_files(folder) -> list[str]:
-    """The final model folder's files: everything but checkpoints and half-written files."""
+    """The files of a finished model folder that its Hub repo needs: `save_pretrained`'s
+    weights and config.json, the remote-code files config.json's `auto_map` names (with the
+    files they import), and the card, arguments, results, log and curve `finish` writes."""
     folder = Path(folder)
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    names = [*MODEL_REPO_FILES, *WEIGHT_FILES, *(p.name for p in folder.glob(SHARD_PATTERN))]
+    names += remote_code_files(folder)
+    return sorted({name for name in names if (folder / name).is_file()})
+
+
+def remote_code_files(folder: Path) -> list[str]:
+    """The .py files `trust_remote_code` loads: the modules of config.json's `auto_map` and
+    their sibling-relative imports (found as transformers finds them)."""
+    import json
+
+    from transformers.dynamic_module_utils import get_relative_import_files
+
+    config = folder / "config.json"
+    if not config.is_file():
+        return []
+    auto_map = json.loads(config.read_text()).get("auto_map", {})
+    references = [r for value in auto_map.values() for r in _as_list(value) if r]
+    # "module.Class", or "repo--module.Class" for code kept in another repo
+    modules = {f"{r.split('--')[-1].rsplit('.', 1)[0]}.py" for r in references}
+    files = set()
+    for module in modules:
+        if (folder / module).is_file():
+            files.add(module)
+            files.update(Path(f).name for f in get_relative_import_files(str(folder / module)))
+    return sorted(files)
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def push_model_folder(folder, repo_id: str, private: bool = False) -> str:
@@ -46,6 +91,10 @@ def push_model_folder(folder, repo_id: str, private: bool = False) -> str:
     from huggingface_hub import HfApi
 
     folder = Path(folder)
+    check_repo_id(repo_id)
+    if not folder.is_dir():
+        problem = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise HubPushError(f"folder {folder} {problem}; nothing pushed")
     files = publishable_files(folder)
     if "config.json" not in files or not any(f.endswith(".safetensors") for f in files):
         raise HubPushError(
@@ -62,3 +111,13 @@ def push_model_folder(folder, repo_id: str, private: bool = False) -> str:
             commit_message=f"Upload {folder.name}: weights, code, card and results",
         )
     return str(url)
+
+
+def check_repo_id(repo_id: str) -> None:
+    """HubPushError unless `repo_id` is a valid Hub id (`owner/name`)."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as error:
+        raise HubPushError(f"repo_id {repo_id!r} is not a Hub id (owner/name): {error}") from None
