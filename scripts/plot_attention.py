@@ -35,8 +35,8 @@ def main(argv=None):
     parser.add_argument("--output", default="attention.png")
     args = parser.parse_args(argv)
 
-    model, trained_task = load_for_evaluation(args.checkpoint)
-    try:
+    try:  # an IARC model, by the package's classes: the checkpoint's own code never runs
+        model, trained_task = load_for_evaluation(args.checkpoint)
         task = task_for_model(model.config, trained_task, args.config)
         batch = generate_split(task, args.split, args.size, args.seed)
         index = pick_window(batch, args.index)
@@ -44,7 +44,7 @@ def main(argv=None):
             raise ValueError(f"--index must be in [0, {args.size - 1}] or r-heavy, got {index}")
         window = {key: values[index] for key, values in batch.items()}
         maps = attention_maps(model, window)
-    except ValueError as error:
+    except (OSError, ValueError) as error:
         raise SystemExit(f"error: {error}") from None
     title = f"{args.checkpoint} on {task.name}, {args.split} window {index}"
     path = plot_attention(maps, task, window, args.output, title, overview=args.overview)

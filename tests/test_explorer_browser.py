@@ -1,5 +1,7 @@
 """The explorer in a real browser: `spaces/explorer/app.py` on a free localhost port, driven by
-headless Chromium (Debian's, through Playwright; `make browser-deps` installs it)."""
+headless Chromium (Debian's, through Playwright; `make browser-deps` installs it). The app
+serves the checkpoint it is started with, offered by name in a checkpoints box that takes no
+free text."""
 
 import os
 import shutil
@@ -14,7 +16,7 @@ from iarc_hf.evaluation import predict
 from iarc_hf.explorer import annotate, draw_window, load_checkpoint
 from iarc_hf.tasks import IARCTask
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "spaces" / "explorer"))
 from screenshot import running_app  # noqa: E402
@@ -110,3 +112,16 @@ def test_draw_fills_the_stream_from_the_dataset(page):
     np.testing.assert_array_equal(
         [int(v) for v in rows["oracle"]], annotate(IARCTask(), expected)["oracle"]
     )
+
+
+def test_the_checkpoints_box_offers_the_served_checkpoint_by_name(page, checkpoint):
+    box = page.locator("#models")
+    assert "tiny-cisformer" in box.inner_text()
+    assert str(Path(checkpoint).parent) not in page.content()  # no server path in the page
+    box.locator("input").fill("/etc")
+    box.locator("input").press("Enter")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    assert "/etc" not in box.inner_text()  # no free text: only the operator's list
+    explore(page, "7^I 8 9")
+    page.get_by_text("tiny-cisformer: ").wait_for(timeout=60_000)
+    assert "could not run" not in page.locator("#message").inner_text()

@@ -2,15 +2,22 @@
 
     python spaces/explorer/app.py                                   # http://127.0.0.1:7860
     python spaces/explorer/app.py --model runs/beyond/cisformer-ea_IARC_adamw_seed0 --port 7861
+    python spaces/explorer/app.py --model user/iarc-cisformer-ea --allow_hub_ids
 
-Checkpoints are local folders or Hub ids (`--model`, repeatable, or the IARC_EXPLORER_MODELS
-environment variable, comma-separated, as a Space setting); they are also typed in the page.
+The operator lists the checkpoints served: local folders or Hub ids (`--model`, repeatable, or
+the IARC_EXPLORER_MODELS environment variable, comma-separated, as a Space setting). Visitors
+pick among them by name (a folder's own name: server paths never reach the page). With
+`--allow_hub_ids` (or IARC_EXPLORER_ALLOW_HUB_IDS=1) they may also type Hub ids; a typed local
+path never loads. Only IARC models load, by the package's own classes (never a checkpoint's
+code), within size caps, at most 4 per request. Host and port: --host / --port, else Gradio's
+GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (what a Space sets), else 127.0.0.1:7860.
 All the logic lives in `iarc_hf.explorer`; this file lays it out.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 
 import gradio as gr
@@ -18,6 +25,7 @@ import gradio as gr
 # In a Space the package is a folder beside this file (`scripts/push_space.py` copies it), which
 # Python finds first; in the repo it is the installed package.
 from iarc_hf.explorer import accuracy_lines, draw_window, explore, stacked_maps, window_html
+from iarc_hf.explorer_checkpoints import MAX_CHECKPOINTS, ServedCheckpoints
 from iarc_hf.generator import SPLITS
 from iarc_hf.tasks import PUBLISHED_CONFIGS
 
@@ -50,20 +58,43 @@ def on_draw(controls, split, seed, index):
         return gr.update(), f"**Error:** {error}"
 
 
-def on_explore(controls, stream, models_text, maps):
-    """Annotate the window and run the checkpoints; bad input is a message, never a traceback."""
-    model_ids = [line.strip() for line in models_text.replace(",", "\n").splitlines()]
+def on_explore(served: ServedCheckpoints, controls, stream, chosen, maps):
+    """Annotate the window and run the chosen checkpoints; bad input is a message, never a
+    traceback. `chosen`: names from the checkpoints box (an API caller may send one string)."""
+    if isinstance(chosen, str):
+        chosen = chosen.replace(",", "\n").splitlines()
     try:
-        result = explore(controls, stream, [m for m in model_ids if m], overview=maps == "layers")
+        result = explore(controls, stream, chosen or [], overview=maps == "layers", served=served)
     except ValueError as error:
         return f"**Error:** {error}", "", None
-    lines = accuracy_lines(result) + [f"could not run {problem}" for problem in result.problems]
-    maps = stacked_maps(result, result.out_dir / "attention.png")
-    return "\n".join(f"- {line}" for line in lines), window_html(result), maps and str(maps)
+    lines = accuracy_lines(result) + result.notes
+    lines += [f"could not run {problem}" for problem in result.problems]
+    return "\n".join(f"- {line}" for line in lines), window_html(result), stacked_maps(result)
 
 
-def build(models=()) -> gr.Blocks:
-    with gr.Blocks(title="IARC explorer", analytics_enabled=False) as app:
+def checkpoints_box(served: ServedCheckpoints) -> gr.Dropdown:
+    """The operator's checkpoints by name; free text only if the operator allows Hub ids."""
+    label = f"checkpoints (at most {MAX_CHECKPOINTS})"
+    if served.allow_hub_ids:
+        label += ": pick one, or type a Hub id (user/name) and press Enter"
+    return gr.Dropdown(
+        choices=served.names,
+        value=served.names[:MAX_CHECKPOINTS],
+        multiselect=True,
+        max_choices=MAX_CHECKPOINTS,
+        allow_custom_value=served.allow_hub_ids,
+        visible=bool(served.names) or served.allow_hub_ids,
+        label=label,
+        elem_id="models",
+    )
+
+
+def build(served: ServedCheckpoints | None = None) -> gr.Blocks:
+    served = served or ServedCheckpoints()
+    # Gradio keeps the returned images in its cache; drop them after an hour, hourly.
+    with gr.Blocks(
+        title="IARC explorer", analytics_enabled=False, delete_cache=(3600, 3600)
+    ) as app:
         gr.Markdown(INTRO)
         with gr.Row():
             controls = gr.Dropdown(list(PUBLISHED_CONFIGS), value="IARC", label="config")
@@ -72,12 +103,7 @@ def build(models=()) -> gr.Blocks:
             index = gr.Number(0, precision=0, label="window")
             draw = gr.Button("Draw a window")
         stream = gr.Textbox(label="stream", placeholder="7^I 8 9^C 11 13^C 0 3", elem_id="stream")
-        models_box = gr.Textbox(
-            "\n".join(models),
-            label="checkpoints: local folders or Hub ids, one per line",
-            lines=2,
-            elem_id="models",
-        )
+        models_box = checkpoints_box(served)
         maps = gr.Radio(
             [("one map per layer (heads averaged)", "layers"), ("every head", "heads")],
             value="layers",
@@ -86,24 +112,50 @@ def build(models=()) -> gr.Blocks:
         run = gr.Button("Explore", variant="primary", elem_id="explore")
         message = gr.Markdown(elem_id="message")
         table = gr.HTML(elem_id="window")
-        maps_image = gr.Image(label="attention maps", type="filepath", elem_id="maps")
+        maps_image = gr.Image(label="attention maps", type="pil", format="png", elem_id="maps")
         draw.click(on_draw, [controls, split, seed, index], [stream, message])
         inputs = [controls, stream, models_box, maps]
-        run.click(on_explore, inputs, [message, table, maps_image])
-        stream.submit(on_explore, inputs, [message, table, maps_image])
+        handler = functools.partial(on_explore, served)
+        run.click(handler, inputs, [message, table, maps_image])
+        stream.submit(handler, inputs, [message, table, maps_image])
     return app
+
+
+def env_flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value not in ("", "0", "1", "false", "true", "no", "yes"):
+        raise ValueError(f"{name} must be one of 1, 0, true, false, yes, no; got {value!r}")
+    return value in ("1", "true", "yes")
+
+
+def served_from(args) -> ServedCheckpoints:
+    """The operator's settings: flags first, then the environment (a Space's variables)."""
+    models = args.model or [
+        m.strip() for m in os.environ.get("IARC_EXPLORER_MODELS", "").split(",") if m.strip()
+    ]
+    allow = args.allow_hub_ids or env_flag("IARC_EXPLORER_ALLOW_HUB_IDS")
+    return ServedCheckpoints.from_operator(models, allow_hub_ids=allow)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", action="append", default=[], help="a checkpoint to preload")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--model", action="append", default=[], help="a checkpoint to serve")
+    parser.add_argument(
+        "--allow_hub_ids", action="store_true", help="let visitors type Hub ids (not paths)"
+    )
+    parser.add_argument("--host", default=None, help="default: $GRADIO_SERVER_NAME or 127.0.0.1")
+    parser.add_argument(
+        "--port", type=int, default=None, help="default: $GRADIO_SERVER_PORT or 7860"
+    )
     args = parser.parse_args(argv)
-    models = args.model or [m for m in os.environ.get("IARC_EXPLORER_MODELS", "").split(",") if m]
-    build(models).launch(
+    try:
+        served = served_from(args)
+    except ValueError as error:
+        parser.error(str(error))
+    # None lets Gradio read GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, as a Space sets them.
+    build(served).launch(
         server_name=args.host, server_port=args.port, css=CSS, ssr_mode=False, show_error=False
     )
 

@@ -3,25 +3,39 @@ annotated as the window alone tells it (controls, task, C steps, the oracle's pr
 `determined`), checkpoints' predictions on it, and their attention maps.
 
 Everything the app displays goes through `explore`, so it is tested without a browser; the
-app only lays it out.
+app only lays it out. Checkpoints load by the package's own classes within size caps
+(`iarc_hf.safe_loading`); which ones a visitor may run is `ServedCheckpoints`'s to say; a request
+runs at most MAX_CHECKPOINTS of them and leaves no files behind.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from iarc_hf.explorer_checkpoints import (
+    EXPLORER_LIMITS,
+    MAX_CHECKPOINTS,
+    ServedCheckpoints,
+    looks_like_path,
+    shown,
+)
 from iarc_hf.generator import IGNORE_INDEX, generate_split
 from iarc_hf.oracle import oracle_predict_tape
+from iarc_hf.safe_loading import CheckpointError, CheckpointSource, source_for
+from iarc_hf.safe_loading import load_checkpoint as load_safely
 from iarc_hf.state import control_codes, stream_state
 from iarc_hf.tasks import TASKS, IARCTask, format_window, parse_window, window_cells
 
 MAX_WINDOW_INDEX = 9_999
+logger = logging.getLogger(__name__)
 
 
 def draw_window(controls: str, split: str, seed: int, index: int) -> str:
@@ -58,24 +72,34 @@ def annotate(task: IARCTask, text: str) -> dict[str, np.ndarray]:
     }
 
 
-@lru_cache(maxsize=8)
-def load_checkpoint(model_id: str):
-    """A checkpoint (local folder or Hub id) and the task it was trained on, loaded once."""
-    from iarc_hf.evaluation import load_for_evaluation
+MAX_MAPS_SIZE = (2400, 9600)  # (width, height) of the stacked figure; larger ones are shrunk
+MAX_HEAD_MAPS = 64  # "every head" for more maps than this draws one map per layer instead
 
-    return load_for_evaluation(model_id)
+
+@lru_cache(maxsize=8)
+def _load(source: CheckpointSource):
+    return load_safely(source, EXPLORER_LIMITS)
+
+
+def load_checkpoint(chosen: str, served: ServedCheckpoints | None = None):
+    """(model, the task it was trained on) of a checkpoint, loaded once. With `served` (the
+    app), `chosen` is one of its names or a typed Hub id; without, any folder or Hub id (a
+    notebook's, a test's). Either way only IARC models load, by the package's own classes."""
+    return _load(served.source(chosen) if served else source_for(chosen))
 
 
 def short_name(model_id: str) -> str:
-    """A local folder's own name, or the Hub id as it is."""
-    return Path(model_id).name if Path(model_id).is_dir() else model_id
+    """A path's last part (a folder's own name), or the Hub id as it is; never a disk lookup."""
+    if looks_like_path(model_id) or model_id.count("/") > 1:
+        return Path(model_id).name
+    return model_id
 
 
 @dataclass
 class ModelView:
     name: str
     predictions: np.ndarray  # (L,) argmax next-symbol predictions
-    attention_png: Path | None  # None for models without attention (MLP, LSTM)
+    attention: Image.Image | None  # in memory; None for models without attention (MLP, LSTM)
 
 
 @dataclass
@@ -84,35 +108,54 @@ class Exploration:
     window: dict[str, np.ndarray]
     models: list[ModelView] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # per-checkpoint errors, shown as text
-    out_dir: Path | None = None  # where the figures are written
+    notes: list[str] = field(default_factory=list)  # e.g. a figure drawn other than asked
 
 
-def explore(controls: str, text: str, model_ids=(), overview: bool = True, out_dir=None):
+def explore(controls: str, text: str, model_ids=(), overview: bool = True,
+            served: ServedCheckpoints | None = None) -> Exploration:  # fmt: skip
     """Annotate `text` as a window of `controls` and run each checkpoint on it.
 
-    Bad input raises ValueError (its message names the cell and what is allowed); a checkpoint
-    that cannot be loaded or cannot read this config is reported in `problems`, and the others
-    still run.
+    Bad input, or more than MAX_CHECKPOINTS checkpoints, raises ValueError (its message names
+    the cell and what is allowed); a checkpoint that is not served, cannot be loaded or cannot
+    read this config is one line in `problems`, and the others still run. The figures are drawn
+    in a temp folder that is removed before this returns.
     """
     task = IARCTask(controls)
     window = annotate(task, text)
+    chosen = list(dict.fromkeys(str(m).strip() for m in model_ids if str(m).strip()))
+    if len(chosen) > MAX_CHECKPOINTS:
+        raise ValueError(f"checkpoints: at most {MAX_CHECKPOINTS} per request, got {len(chosen)}")
     result = Exploration(task, window)
-    out_dir = Path(out_dir or tempfile.mkdtemp(prefix="iarc-explorer-"))
-    result.out_dir = out_dir
-    for number, model_id in enumerate(model_ids):
-        try:
-            result.models.append(_view(model_id, task, window, out_dir / f"attention-{number}.png",
-                                       overview))  # fmt: skip
-        except (OSError, ValueError) as error:
-            result.problems.append(f"{model_id}: {error}")
+    with tempfile.TemporaryDirectory(prefix="iarc-explorer-") as scratch:
+        for number, model_id in enumerate(chosen):
+            png = Path(scratch) / f"attention-{number}.png"
+            try:
+                model, trained_task = load_checkpoint(model_id, served)
+                view, note = _view(model, trained_task, model_id, task, window, png, overview)
+            except Exception as error:  # noqa: BLE001 - one bad checkpoint must not sink the rest
+                result.problems.append(_problem(model_id, error))
+                continue
+            result.models.append(view)
+            result.notes += [f"{shown(model_id)}: {note}"] if note else []
     return result
 
 
-def _view(model_id: str, task: IARCTask, window: dict, png: Path, overview: bool) -> ModelView:
+def _problem(model_id: str, error: Exception) -> str:
+    if isinstance(error, CheckpointError):
+        return f"{shown(model_id)}: {error.reason}"
+    if not isinstance(error, (OSError, ValueError)):  # a bug, not a bad checkpoint: keep the trace
+        logger.warning("checkpoint %r failed", shown(model_id), exc_info=error)
+    lines = str(error).strip().splitlines()
+    return f"{shown(model_id)}: {lines[0] if lines else type(error).__name__}"
+
+
+def _view(model, trained_task, model_id: str, task: IARCTask, window: dict, png: Path,
+          overview: bool) -> tuple[ModelView, str | None]:  # fmt: skip
+    """The model's predictions and attention figure (read into memory), and a note if the
+    figure is drawn other than asked."""
     from iarc_hf.attention_plot import attention_maps, plot_attention
     from iarc_hf.evaluation import predict, task_for_model
 
-    model, trained_task = load_checkpoint(model_id)
     model_task = task_for_model(model.config, trained_task, task.controls)
     if model_task.n_symbols != task.n_symbols:
         raise ValueError(
@@ -120,30 +163,36 @@ def _view(model_id: str, task: IARCTask, window: dict, png: Path, overview: bool
         )
     batch = {key: window[key][None] for key in ("input_ids", "control_ids")}
     predictions = predict(model, batch)[0]
-    attention = None
-    if model.config.architecture in ("transformer", "cisformer"):
-        title = f"{short_name(model_id)} ({model.config.attention} attention)"
-        attention = plot_attention(attention_maps(model, window), task, window, png, title,
-                                   overview=overview)  # fmt: skip
-    return ModelView(model_id, predictions, attention)
+    if model.config.architecture not in ("transformer", "cisformer"):
+        return ModelView(model_id, predictions, None), None
+    maps = attention_maps(model, window)
+    note = None
+    if not overview and maps.shape[0] * maps.shape[1] > MAX_HEAD_MAPS:
+        overview = True
+        note = f"{maps.shape[0]} layers x {maps.shape[1]} heads: one map per layer is shown"
+    title = f"{short_name(model_id)} ({model.config.attention} attention)"
+    plot_attention(maps, task, window, png, title, overview=overview)
+    with Image.open(png) as figure:
+        figure.load()
+        return ModelView(model_id, predictions, figure.copy()), note
 
 
-def stacked_maps(result: Exploration, png) -> Path | None:
-    """Every model's attention figure, one under the other, in one PNG (None if none has maps)."""
-    from PIL import Image
-
-    figures = [Image.open(v.attention_png) for v in result.models if v.attention_png]
+def stacked_maps(result: Exploration) -> Image.Image | None:
+    """Every model's attention figure, one under the other (None if none has maps), shrunk to
+    fit MAX_MAPS_SIZE."""
+    figures = [view.attention for view in result.models if view.attention is not None]
     if not figures:
         return None
     width = max(f.width for f in figures)
-    stacked = Image.new("RGB", (width, sum(f.height for f in figures)), "white")
+    height = sum(f.height for f in figures)
+    scale = min(1.0, MAX_MAPS_SIZE[0] / width, MAX_MAPS_SIZE[1] / height)
+    sizes = [(max(1, round(f.width * scale)), max(1, round(f.height * scale))) for f in figures]
+    stacked = Image.new("RGB", (max(w for w, _ in sizes), sum(h for _, h in sizes)), "white")
     top = 0
-    for figure in figures:
-        stacked.paste(figure, (0, top))
-        top += figure.height
-    png = Path(png)
-    stacked.save(png)
-    return png
+    for figure, size in zip(figures, sizes, strict=True):
+        stacked.paste(figure if size == figure.size else figure.resize(size), (0, top))
+        top += size[1]
+    return stacked
 
 
 def window_html(result: Exploration) -> str:

@@ -193,14 +193,16 @@ def build_model_config(model_args, task: IARCTask) -> IARCConfig:
     """
     overrides = model_overrides(model_args)
     if model_args.model_name_or_path is not None:
-        from transformers import AutoConfig
+        from iarc_hf.safe_loading import MODEL_TYPES, read_config, source_for
 
-        config = AutoConfig.from_pretrained(model_args.model_name_or_path, trust_remote_code=True)
-        try:
+        try:  # the package's IARCConfig reads config.json; the checkpoint's code never runs
+            source = source_for(model_args.model_name_or_path)
+            config = read_config(source, model_types={"iarc": MODEL_TYPES["iarc"]})
             check_model_reads_task(config, task)
         except ValueError as error:
+            reason = getattr(error, "reason", error)  # a CheckpointError names the folder itself
             raise ValueError(
-                f"--model_name_or_path {model_args.model_name_or_path}: {error}"
+                f"--model_name_or_path {model_args.model_name_or_path}: {reason}"
             ) from None
         for name, value in overrides.items():
             setattr(config, name, value)
