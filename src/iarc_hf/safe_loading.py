@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import huggingface_hub
+import huggingface_hub.constants
+import huggingface_hub.utils
 import torch
 
 from iarc_hf.configuration_iarc import IARCConfig
@@ -256,7 +258,7 @@ def _download(source, filename: str, download_dir, max_bytes, required: bool) ->
     )
 
     try:
-        if max_bytes is not None and not huggingface_hub.is_offline_mode():
+        if max_bytes is not None and not _hub_offline():
             url = huggingface_hub.hf_hub_url(source.id, filename)
             size = huggingface_hub.get_hf_file_metadata(url).size
             if size is not None and size > max_bytes:
@@ -278,6 +280,12 @@ def _download(source, filename: str, download_dir, max_bytes, required: bool) ->
     except (HfHubHTTPError, OSError) as error:
         reason = f"could not fetch {filename} ({_first_line(error)})"
     raise CheckpointError(source.name, reason)
+
+
+def _hub_offline() -> bool:
+    """HF_HUB_OFFLINE, read as the Hub client reads it (`is_offline_mode` is newer than 1.0)."""
+    is_offline_mode = getattr(huggingface_hub, "is_offline_mode", None)
+    return is_offline_mode() if is_offline_mode else huggingface_hub.constants.HF_HUB_OFFLINE
 
 
 @contextlib.contextmanager
