@@ -4,6 +4,7 @@
     python scripts/bench.py train-step --steps 5       # per preset: tokens/s, GFLOP/s vs matmul
     python scripts/bench.py sweep                      # runs/hour: sequential vs Ray workers
     python scripts/bench.py speedrun --target 0.95     # windows and seconds to a target accuracy
+    python scripts/bench.py eval-memory --one_shot     # evaluate.py peak RSS at two --size values
     python scripts/bench.py                            # generator and train-step (the quick ones)
 
 Pin one core with `taskset -c 0` for the generator's single-core figure.
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import sys
 
-from iarc_hf.benchmarks import generator, speedrun, sweep, train_step
+from iarc_hf.benchmarks import eval_memory, generator, speedrun, sweep, train_step
 
 BENCHES = {
     "generator": generator.main,
     "train-step": train_step.main,
     "sweep": sweep.main,
     "speedrun": speedrun.main,
+    "eval-memory": eval_memory.main,
 }
 
 QUICK = ("generator", "train-step")  # sweeps and speedruns take many minutes: name them
