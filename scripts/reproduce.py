@@ -22,12 +22,28 @@ import sys
 
 import torch
 
-from iarc_hf.experiments import EXPERIMENTS, PAPER_STEPS
+from iarc_hf.checkpoints import BrokenCheckpoint
+from iarc_hf.experiments import DEFAULT_STEPS, EXPERIMENTS, PAPER_STEPS
 from iarc_hf.files import write_json
 from iarc_hf.jobs import execute, list_jobs
 
+INTERRUPTED = "interrupted: the same command resumes every unfinished run from its checkpoint"
+
+
+def check_numbers(args) -> None:
+    """Counts and budgets must be positive and seeds non-negative: a one-line error if not."""
+    for name in ("max_steps", "threads", "workers", "threads_per_run"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise SystemExit(f"--{name} must be a positive integer, got {value}")
+    if any(seed < 0 for seed in args.seeds):
+        raise SystemExit(f"--seeds must be integers >= 0, got {' '.join(map(str, args.seeds))}")
+
 
 def jobs_of(args):
+    if getattr(args, "max_steps", None) is None:  # the experiment's own budget
+        args.max_steps = DEFAULT_STEPS.get(args.experiment, PAPER_STEPS)
+    check_numbers(args)
     try:
         return list_jobs(
             args.experiment,
@@ -42,20 +58,43 @@ def jobs_of(args):
 
 
 def run(args) -> None:
-    jobs = jobs_of(args)
+    """Train every run of the experiment not done yet. A planned experiment (the leaderboard)
+    is listed again after each pass: its grid's results decide which runs come next."""
     command = "python scripts/reproduce.py " + shlex.join(sys.argv[1:])
-    if args.workers is not None:
-        run_on_ray(args, jobs, command)
-        return
     torch.set_num_threads(args.threads) if args.threads else None
-    for job in jobs:
-        if job.is_done():
-            print(f"done already: {job.result}")
-            continue
-        if step := job.resume_step():
-            print(f"resuming {job.key} from step {step}")
-        write_json(job.result, execute(job, command))
-        print(f"wrote {job.result}")
+    jobs = jobs_of(args)
+    done = [job for job in jobs if job.is_done()]
+    if done:
+        print(f"{len(done)} of {len(jobs)} runs done already")
+    while pending := [job for job in jobs if not job.is_done()]:
+        if args.workers is not None:
+            run_on_ray(args, pending, command)
+        else:
+            run_sequentially(pending, command)
+        jobs = jobs_of(args)
+
+
+def run_sequentially(jobs, command: str) -> None:
+    try:
+        for job in jobs:
+            run_one(job, command)
+    except KeyboardInterrupt:
+        print(INTERRUPTED)
+        raise SystemExit(130) from None
+    except BrokenCheckpoint as error:  # says which folder and the fix
+        raise SystemExit(f"error: {error}") from None
+
+
+def run_one(job, command: str) -> None:
+    if job.is_done():
+        print(f"done already: {job.result}")
+        return
+    if problem := job.result_problem():
+        print(f"redoing {job.key}: {problem}")
+    if step := job.resume_step():
+        print(f"resuming {job.key} from step {step}")
+    write_json(job.result, execute(job, command))
+    print(f"wrote {job.result}")
 
 
 def run_on_ray(args, jobs, command: str) -> None:
@@ -73,7 +112,7 @@ def run_on_ray(args, jobs, command: str) -> None:
     except (ImportError, ValueError) as error:  # no Ray (with the pip command), a bad option
         raise SystemExit(str(error)) from None
     except KeyboardInterrupt:
-        print("interrupted: the same command resumes every unfinished run from its checkpoint")
+        print(INTERRUPTED)
         raise SystemExit(130) from None
     print(
         f"sweep: {len(summary.done)} runs finished, {len(summary.skipped)} done already, "
@@ -89,23 +128,42 @@ def plan(args) -> None:
     """Which runs would train, which are done, and what is left of each in training steps."""
     jobs = jobs_of(args)
     width = max(len(job.key) for job in jobs)
-    to_run, steps, windows = 0, 0, 0
+    to_run, steps, windows, problems = 0, 0, 0, []
     for job in jobs:
         done, step = job.is_done(), job.resume_step()
         left = 0 if done else job.max_steps - step
-        state = "done" if done else (f"resumes at {step}" if step else "new")
-        print(f"{job.key:<{width}}  {state:<18} {left:>6} steps left")
+        state = plan_state(job, done, step, problems)
+        print(f"{job.key:<{width}}  {state:<24} {left:>6} steps left")
         to_run, steps, windows = to_run + (not done), steps + left, windows + left * job.batch_size
     print(
         f"\n{to_run} to run, {len(jobs) - to_run} done already; "
         f"{steps:,} training steps ({windows:,} windows) left"
     )
+    for problem in problems:
+        print(problem)
+
+
+def plan_state(job, done: bool, step: int, problems: list[str]) -> str:
+    """A job's state in the plan; what is broken (with the fix) goes to `problems`."""
+    if done:
+        return "done"
+    if problem := job.checkpoint_problem():
+        problems.append(problem)
+        return f"broken checkpoint-{step}"
+    if problem := job.result_problem():
+        problems.append(problem)
+        return "broken JSON: will rerun"
+    return f"resumes at {step}" if step else "new"
 
 
 def _add_grid_arguments(parser) -> None:
     parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--max_steps", type=int, default=PAPER_STEPS)
+    parser.add_argument(
+        "--max_steps",
+        type=int,
+        help=f"training steps of every run (default: the paper's {PAPER_STEPS}; leaderboard 2000)",
+    )
     parser.add_argument(
         "--filter",
         nargs="+",

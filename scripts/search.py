@@ -6,7 +6,9 @@
 The study is stored in `results/search/<study>.db` (SQLite) unless `--storage` names another
 Optuna storage (an RDB URL lets several machines share one study). Running `run` again
 continues the study until it holds `--trials` finished trials; a run stopped midway resumes
-from its checkpoint. Scores are validation accuracies; the test accuracy is only reported.
+from its checkpoint. A trial whose process died (its heartbeat ten minutes old) is retried
+with the same recipe when the next trial starts. `summary` only reads the study. Scores are
+validation accuracies; the test accuracy is only reported.
 """
 
 from __future__ import annotations
@@ -15,8 +17,30 @@ import argparse
 import shlex
 import sys
 
+from iarc_hf.checkpoints import BrokenCheckpoint
 from iarc_hf.files import write_json
-from iarc_hf.search import EXPERIMENT, open_study, run_search, storage_url, summary
+from iarc_hf.search import EXPERIMENT, load_existing_study, run_search, storage_url, summary
+
+
+def run(args, storage: str, command: str):
+    for name in ("trials", "windows", "threads"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise SystemExit(f"--{name} must be a positive integer, got {value}")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        return run_search(args.study, args.trials, args.windows, args.seed, args.results_dir,
+                          args.runs_dir, storage, command)  # fmt: skip
+    except KeyboardInterrupt:
+        print(
+            "interrupted: the same command retries the trial, resuming its run from its checkpoint"
+        )
+        raise SystemExit(130) from None
+    except BrokenCheckpoint as error:  # the trial is queued again; the message says the fix
+        raise SystemExit(f"error: {error}") from None
 
 
 def main(argv=None) -> dict | None:
@@ -38,19 +62,12 @@ def main(argv=None) -> dict | None:
     args = parser.parse_args(argv)
     storage = args.storage or storage_url(args.study, args.results_dir)
     if args.command == "run":
-        if args.trials < 1 or args.windows < 1:
-            raise SystemExit("--trials and --windows must be positive")
-        if args.threads:
-            import torch
-
-            torch.set_num_threads(args.threads)
         command = "python scripts/search.py " + shlex.join(
             argv if argv is not None else sys.argv[1:]
         )
-        study = run_search(args.study, args.trials, args.windows, args.seed, args.results_dir,
-                           args.runs_dir, storage, command)  # fmt: skip
+        study = run(args, storage, command)
     else:
-        study = open_study(args.study, storage, args.seed)
+        study = load_existing_study(args.study, storage)
     result = summary(study)
     path = f"{args.results_dir}/{EXPERIMENT}/{args.study}_summary.json"
     write_json(path, result)

@@ -77,3 +77,95 @@ def test_the_readings_screen_covers_every_reading_on_every_ea_model(field, value
     covered = {(r.preset, r.dataset_config) for r in runs if r.model == {field: value}}
     assert ea_models <= covered
     assert all(r.preset.endswith("-ea") for r in runs if "expressive_alibi" in r.model)
+
+
+def _grid(tmp_path, *extra) -> list[str]:
+    return ["fig1", "--filter", "mlp_IARC", "--max_steps", "2", "--seeds", "0",
+            "--results_dir", str(tmp_path / "results"), "--runs_dir", str(tmp_path / "runs"), *extra]  # fmt: skip
+
+
+def _job(tmp_path):
+    from iarc_hf.jobs import list_jobs
+
+    (job,) = list_jobs("fig1", [0], 2, tmp_path / "results", tmp_path / "runs", ["mlp_IARC"])
+    return job
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "--max_steps", "-5"], "--max_steps must be a positive integer, got -5"),
+        (["run", "--max_steps", "0"], "--max_steps must be a positive integer, got 0"),
+        (["run", "--threads", "0"], "--threads must be a positive integer, got 0"),
+        (["run", "--workers", "0"], "--workers must be a positive integer, got 0"),
+        (["plan", "--seeds", "0", "-1"], "--seeds must be integers >= 0, got 0 -1"),
+    ],
+)
+def test_bad_numbers_are_one_line_errors(tmp_path, argv, message):
+    command, *extra = argv
+    # the later flag wins: the grid's --max_steps 2 / --seeds 0 are overridden by extra
+    with pytest.raises(SystemExit) as stop:
+        reproduce.main([command, *_grid(tmp_path, *extra)])
+    assert stop.value.code == message
+    assert not (tmp_path / "runs").exists()
+
+
+def test_ctrl_c_on_the_sequential_path_is_one_line_and_exit_130(tmp_path, monkeypatch, capsys):
+    def interrupted(job, command):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reproduce, "execute", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        reproduce.main(["run", *_grid(tmp_path)])
+    assert stop.value.code == 130
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1] == reproduce.INTERRUPTED
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_result_json_cut_short_is_not_done_and_is_named(tmp_path, capsys):
+    reproduce.main(["run", *_grid(tmp_path)])
+    job = _job(tmp_path)
+    whole = job.result.read_text()
+    assert job.is_done()
+    job.result.write_text(whole[: len(whole) // 2])
+    assert not job.is_done() and str(job.result) in job.result_problem()
+    capsys.readouterr()
+    reproduce.main(["plan", *_grid(tmp_path)])
+    out = capsys.readouterr().out
+    assert "broken JSON: will rerun" in out and f"{job.result}: broken JSON" in out
+    assert "1 to run, 0 done already" in out
+    reproduce.main(["report", "--results_dir", str(tmp_path / "results")])
+    err = capsys.readouterr().err
+    assert f"warning: skipped {job.result}: broken JSON" in err
+    reproduce.main(["run", *_grid(tmp_path)])  # rewritten from the finished folder
+    assert "redoing" in capsys.readouterr().out
+    assert job.is_done() and json.loads(job.result.read_text())["metrics"]["accuracy"] > 0
+
+
+def test_a_result_without_its_accuracy_is_not_done(tmp_path):
+    job = _job(tmp_path)
+    job.result.parent.mkdir(parents=True)
+    job.result.write_text(json.dumps({"experiment": "fig1", "metrics": {}}))
+    assert not job.is_done()
+    assert job.result_problem().endswith(
+        "lacks name, seed, max_steps, params, oracle, curve, metrics.accuracy"
+    )
+
+
+def test_a_damaged_checkpoint_shows_in_the_plan_and_stops_run_with_the_fix(tmp_path, capsys):
+    from iarc_hf.training import train
+
+    job = _job(tmp_path)
+    train(*job.arguments(), command="test", stop_after=1, show_progress=False)
+    model = job.output_dir / "checkpoint-1" / "model.safetensors"
+    model.write_bytes(model.read_bytes()[:100])
+    capsys.readouterr()
+    reproduce.main(["plan", *_grid(tmp_path)])
+    out = capsys.readouterr().out
+    assert "broken checkpoint-1" in out and "model.safetensors is cut short" in out
+    with pytest.raises(SystemExit) as stop:
+        reproduce.main(["run", *_grid(tmp_path)])
+    message = stop.value.code
+    assert message.startswith(f"error: checkpoint {job.output_dir / 'checkpoint-1'}")
+    assert "start the run afresh" in message and "\n" not in message

@@ -1,14 +1,27 @@
 """The recipe search: trials are runs with result JSONs, the SQLite study continues where it
-stopped, a trial left running by a dead process is queued again, the summary ranks trials."""
+stopped, a trial whose heartbeat stopped is retried and resumes its run, the summary ranks
+trials and only reads the study."""
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
 import optuna
 import pytest
 
-from iarc_hf.search import BASELINE, open_study, run_search, storage_url, suggest, summary
+import iarc_hf.training as training
+from iarc_hf.jobs import job_for
+from iarc_hf.search import (
+    BASELINE,
+    EXPERIMENT,
+    GRACE_SECONDS,
+    open_study,
+    run_search,
+    storage_url,
+    suggest,
+    summary,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import search as search_script  # noqa: E402
@@ -42,18 +55,90 @@ def test_trials_are_runs_with_result_jsons(searched):
     assert [t.params for t in trials] == [{"attention": a, **BASELINE} for a in ("dpa", "ea")]
 
 
-def test_the_study_continues_and_queues_a_dead_trial_again(searched):
+def _age_heartbeat(results: Path, trial_id: int, seconds: int) -> None:
+    """Date the trial's last heartbeat `seconds` back, as if its process died that long ago."""
+    with sqlite3.connect(results / "search" / "t.db") as db:
+        db.execute(
+            "UPDATE trial_heartbeats SET heartbeat = datetime('now', ?) WHERE trial_id = ?",
+            (f"-{seconds} seconds", trial_id),
+        )
+
+
+def _states(storage: str) -> list:
+    return [t.state for t in optuna.load_study(study_name="t", storage=storage).get_trials()]
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")  # ask() outside optimize
+def test_a_dead_trial_is_retried_by_its_heartbeat_and_resumes_its_run(
+    searched, monkeypatch, capsys
+):
     study, results, runs = searched
     storage = storage_url("t", results)
-    dead = open_study("t", storage).ask()  # left RUNNING, as a killed process leaves it
-    suggest(dead)
-    reopened = open_study("t", storage)
-    states = [t.state for t in reopened.get_trials()]
-    assert states.count(optuna.trial.TrialState.FAIL) == 1
-    assert states.count(optuna.trial.TrialState.WAITING) == 1
+    recipe = {"attention": "ea", **BASELINE, "batch_size": 100, "num_hidden_layers": 8}
+    worker = open_study("t", storage)
+    worker.enqueue_trial(recipe)
+    dead = worker.ask()  # RUNNING, its heartbeat recorded, then its process "dies" at step 2
+    spec, batch = suggest(dead)
+    worker._storage.record_heartbeat(dead._trial_id)
+    job = job_for(EXPERIMENT, spec, 0, WINDOWS // batch, results, runs)
+    real_train = training.train
+    real_train(*job.arguments(), command="test", stop_after=2, show_progress=False)
+    before = _states(storage)
+    # neither a second worker opening the study nor a summary touches a live trial
+    open_study("t", storage)
+    search_script.main(["summary", "--study", "t", "--results_dir", str(results)])
+    capsys.readouterr()
+    assert _states(storage) == before and before[-1] == optuna.trial.TrialState.RUNNING
+    _age_heartbeat(results, dead._trial_id, GRACE_SECONDS + 60)
+    resumes = []
+
+    def spy(model_args, data_args, run_args, **kw):
+        resumes.append(run_args.resume_from_checkpoint)
+        return real_train(model_args, data_args, run_args, **kw)
+
+    monkeypatch.setattr("iarc_hf.training.train", spy)
     again = run_search("t", 3, WINDOWS, results_dir=results, runs_dir=runs, command="test")
-    complete = again.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
-    assert len(complete) == 3 and complete[-1].params == dead.params  # the dead one, rerun
+    failed = again.trials[dead.number]
+    retried = again.trials[-1]
+    assert failed.state == optuna.trial.TrialState.FAIL
+    assert retried.state == optuna.trial.TrialState.COMPLETE and retried.params == dead.params
+    assert retried.system_attrs["failed_trial"] == dead.number
+    assert retried.user_attrs["result"] == str(job.result)  # the same run, resumed
+    assert resumes == ["latest"]
+    assert json.loads(job.result.read_text())["max_steps"] == WINDOWS // batch
+
+
+def test_ctrl_c_queues_the_trial_again_and_exits_130(tmp_path, monkeypatch, capsys, caplog):
+    def interrupted(job, command, show_progress=True):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("iarc_hf.search.execute", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        search_script.main(["run", "--study", "c", "--trials", "1", "--windows", str(WINDOWS),
+                            "--results_dir", str(tmp_path)])  # fmt: skip
+    assert stop.value.code == 130
+    assert capsys.readouterr().out.startswith("interrupted: the same command retries the trial")
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]  # no Optuna traceback
+    trials = optuna.load_study(study_name="c", storage=storage_url("c", tmp_path)).trials
+    failed = [t for t in trials if t.state == optuna.trial.TrialState.FAIL]
+    waiting = [  # an enqueued trial holds its recipe as fixed_params until it runs
+        t.system_attrs["fixed_params"] for t in trials if t.state == optuna.trial.TrialState.WAITING
+    ]
+    assert len(failed) == 1 and waiting[-1] == failed[0].params  # queued again, same recipe
+
+
+def test_summary_of_an_unknown_study_lists_the_studies(searched):
+    _, results, _ = searched
+    with pytest.raises(SystemExit) as stop:
+        search_script.main(["summary", "--study", "nope", "--results_dir", str(results)])
+    db = results / "search" / "nope.db"
+    assert stop.value.code == f"--study nope: no study database {db} (databases in {db.parent}: t)"
+    assert not db.exists()
+    storage = storage_url("t", results)
+    with pytest.raises(SystemExit) as stop:
+        search_script.main(["summary", "--study", "nope", "--storage", storage])
+    assert stop.value.code == f"--study nope: no such study in {storage} (studies there: t)"
+    assert optuna.study.get_all_study_names(storage) == ["t"]
 
 
 def test_summary_and_script(searched, capsys):

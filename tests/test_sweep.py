@@ -91,7 +91,9 @@ def test_plan_lists_done_resumable_and_new_runs(tmp_path, capsys):
     done, partial, _ = list_jobs("smoke", [0, 1, 2], 8, tmp_path / "results", tmp_path / "runs",
                                  [TINY_DPA])  # fmt: skip
     done.result.parent.mkdir(parents=True)
-    done.result.write_text("{}")
+    whole = {"experiment": "smoke", "name": TINY_DPA, "seed": 0, "max_steps": 8, "params": 1,
+             "metrics": {"accuracy": 0.5}, "oracle": {}, "curve": []}  # fmt: skip
+    done.result.write_text(json.dumps(whole))  # a JSON that parses with every field counts done
     from iarc_hf.experiments import run_arguments
     from iarc_hf.training import train
 

@@ -17,9 +17,22 @@ from pathlib import Path
 
 import torch
 
-from iarc_hf.checkpoints import STATE_FILE, latest_checkpoint
-from iarc_hf.experiments import EXPERIMENTS, Run, result_path, result_record, run_arguments
+from iarc_hf.checkpoints import (
+    BrokenCheckpoint,
+    checkpoint_step,
+    latest_checkpoint,
+    verify_checkpoint,
+)
+from iarc_hf.experiments import (
+    EXPERIMENTS,
+    PLANNED_EXPERIMENTS,
+    Run,
+    result_path,
+    result_record,
+    run_arguments,
+)
 from iarc_hf.provenance import provenance
+from iarc_hf.results import BrokenResult, read_result
 
 
 @dataclass(frozen=True)
@@ -36,12 +49,34 @@ class Job:
         return self.result.stem
 
     def is_done(self) -> bool:
-        return self.result.exists()
+        """Whether its result JSON is there and whole (one cut short is redone)."""
+        return self.result.exists() and self.result_problem() is None
+
+    def result_problem(self) -> str | None:
+        """Why its result JSON does not count (None: it is whole, or not written yet)."""
+        try:
+            read_result(self.result)
+        except FileNotFoundError:
+            return None
+        except BrokenResult as error:
+            return str(error)
+        return None
 
     def resume_step(self) -> int:
         """The step its latest complete checkpoint holds (0: starts afresh)."""
         found = latest_checkpoint(self.output_dir)
-        return json.loads((found / STATE_FILE).read_text())["step"] if found else 0
+        return checkpoint_step(found) if found else 0
+
+    def checkpoint_problem(self) -> str | None:
+        """Why its latest checkpoint cannot be resumed from, with the fix (None: it can)."""
+        found = latest_checkpoint(self.output_dir)
+        if found is None:
+            return None
+        try:
+            verify_checkpoint(found)
+        except BrokenCheckpoint as error:
+            return str(error)
+        return None
 
     @property
     def batch_size(self) -> int:
@@ -67,17 +102,21 @@ def list_jobs(
     """The jobs of an experiment (runs matching any of `patterns`, shell style), in run order."""
     if experiment not in EXPERIMENTS:
         raise ValueError(f"experiment must be one of {sorted(EXPERIMENTS)}, got {experiment!r}")
-    specs = [
-        spec
-        for spec in EXPERIMENTS[experiment]()
+    if experiment in PLANNED_EXPERIMENTS:  # which seeds a run gets depends on finished results
+        pairs = PLANNED_EXPERIMENTS[experiment](results_dir, list(seeds), max_steps)
+    else:
+        pairs = [(spec, list(seeds)) for spec in EXPERIMENTS[experiment]()]
+    pairs = [
+        (spec, spec_seeds)
+        for spec, spec_seeds in pairs
         if not patterns or any(fnmatch.fnmatchcase(spec.name, p) for p in patterns)
     ]
-    if not specs:
+    if not pairs:
         raise ValueError(f"no run of {experiment} matches --filter {' '.join(patterns)}")
     return [
         job_for(experiment, spec, seed, max_steps, results_dir, runs_dir)
-        for spec in specs
-        for seed in seeds
+        for spec, spec_seeds in pairs
+        for seed in spec_seeds
     ]
 
 

@@ -6,7 +6,7 @@ them survives a rerun; the plots are PNG files beside it.
 
 from __future__ import annotations
 
-import json
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from iarc_hf.frontier_report import frontier_table
 from iarc_hf.paper_report import PAPER_TABLES, side_by_side
 from iarc_hf.plots import WINDOWS, plt
 from iarc_hf.readings_report import readings_section
+from iarc_hf.results import BrokenResult, check_record, parse_json
 
 START, END = "<!-- tables:start -->", "<!-- tables:end -->"
 TASK_METRICS = ("accuracy_I", "accuracy_A", "accuracy_R", "accuracy_C")
@@ -22,10 +23,19 @@ TASK_METRICS = ("accuracy_I", "accuracy_A", "accuracy_R", "accuracy_C")
 
 def load_results(results_dir) -> list[dict]:
     """Every run record of the named experiments (not the benchmarks or analyses beside them,
-    such as results/frontier/errors.json)."""
-    paths = sorted(Path(results_dir).glob("*/*.json"))
-    records = [(p, json.loads(p.read_text())) for p in paths if p.parent.name in EXPERIMENTS]
-    return [r for p, r in records if isinstance(r, dict) and r.get("experiment") == p.parent.name]
+    such as results/frontier/errors.json). A file that does not parse, or a record that lacks
+    a field, is skipped with a warning on stderr naming it (`reproduce.py run` redoes it)."""
+    records = []
+    for path in sorted(Path(results_dir).glob("*/*.json")):
+        if path.parent.name not in EXPERIMENTS:
+            continue
+        try:
+            record = parse_json(path)
+            if isinstance(record, dict) and record.get("experiment") == path.parent.name:
+                records.append(check_record(record, path))
+        except BrokenResult as error:
+            print(f"warning: skipped {error}; `reproduce.py run` redoes that run", file=sys.stderr)
+    return records
 
 
 def group(records: list[dict]) -> dict[tuple, list[dict]]:

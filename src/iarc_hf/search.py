@@ -8,21 +8,32 @@ a result JSON under `results/search/` and resumes from its checkpoints like ever
 
 The study lives in Optuna's storage, by default SQLite (`results/search/<study>.db`): a search
 continues where it stopped, trials can be inspected with Optuna's own tools, and several
-machines can share one study through an RDB URL (`--storage postgresql://...`). A trial that
-was running when the process died is marked failed and its parameters are queued again, so
-its run resumes from its latest checkpoint.
+machines can share one study through an RDB URL (`--storage postgresql://...`). A running
+trial records a heartbeat every minute (Optuna's heartbeat); one whose heartbeat is ten minutes
+old (its process died) is failed by the next trial to start and retried with the same
+parameters, so its run resumes from its latest checkpoint. A trial stopped by Ctrl-C or by a
+damaged checkpoint is queued again the same way.
 """
 
 from __future__ import annotations
 
+import logging
+import warnings
 from pathlib import Path
 
+from iarc_hf.checkpoints import BrokenCheckpoint
 from iarc_hf.experiments import Run, mean_std
 from iarc_hf.files import write_json
 from iarc_hf.jobs import execute, job_for
+from iarc_hf.results import read_result
 
 EXPERIMENT = "search"
 MAX_PARAMS = 1_500_000  # the frontier's size limit
+HEARTBEAT_SECONDS = 60
+# Generous: a trial whose process is alive but stalled (a suspended laptop) and is retried
+# elsewhere would have two processes training in one folder.
+GRACE_SECONDS = 600
+MAX_RETRIES = 3  # a trial whose process keeps dying is given up after this many retries
 
 
 def require_optuna():
@@ -30,6 +41,11 @@ def require_optuna():
         import optuna
     except ImportError:
         raise SystemExit("the recipe search needs Optuna: pip install 'iarc-hf[search]'") from None
+    if not hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback"):  # added in 4.9
+        raise SystemExit(
+            f"the recipe search needs Optuna 4.9 or later (found {optuna.__version__}): "
+            "pip install -U 'optuna>=4.9'"
+        )
     return optuna
 
 
@@ -76,16 +92,30 @@ def storage_url(study: str, results_dir) -> str:
     return f"sqlite:///{Path(results_dir) / EXPERIMENT / f'{study}.db'}"
 
 
-def open_study(study: str, storage: str, seed: int = 0):
-    """The study (created or loaded; a new one starts with the baseline recipe for each
-    attention); trials left running by a dead process are failed and their parameters queued
-    again (their runs resume from checkpoints)."""
+def heartbeat_storage(url: str):
+    """The study's storage with Optuna's heartbeat: a trial whose process died is failed once
+    its heartbeat is GRACE_SECONDS old and retried with the same parameters."""
     optuna = require_optuna()
-    if storage.startswith("sqlite:///"):
-        Path(storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():  # the heartbeat is marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRIES)
+        return optuna.storages.RDBStorage(
+            url,
+            heartbeat_interval=HEARTBEAT_SECONDS,
+            grace_period=GRACE_SECONDS,
+            heartbeat_stale_trial_callback=retry,
+        )
+
+
+def open_study(study: str, storage: str, seed: int = 0):
+    """The study to run trials in, created or loaded; a new one starts with the baseline
+    recipe for each attention."""
+    optuna = require_optuna()
     loaded = optuna.create_study(
         study_name=study,
-        storage=storage,
+        storage=heartbeat_storage(storage),
         direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=seed),
         load_if_exists=True,
@@ -93,10 +123,27 @@ def open_study(study: str, storage: str, seed: int = 0):
     if not loaded.get_trials(deepcopy=False):
         for attention in ("dpa", "ea"):
             loaded.enqueue_trial({"attention": attention, **BASELINE})
-    for stale in loaded.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        loaded._storage.set_trial_state_values(stale._trial_id, optuna.trial.TrialState.FAIL)
-        loaded.enqueue_trial(stale.params, skip_if_exists=False)
     return loaded
+
+
+def load_existing_study(study: str, storage: str):
+    """The study, read only: never created, no trial's state touched. A one-line error naming
+    the studies there when `study` is not one of them."""
+    optuna = require_optuna()
+    if storage.startswith("sqlite:///"):
+        path = Path(storage.removeprefix("sqlite:///"))
+        if not path.is_file():  # opening it would create an empty database
+            known = ", ".join(sorted(p.stem for p in path.parent.glob("*.db"))) or "none"
+            raise SystemExit(
+                f"--study {study}: no study database {path} (databases in {path.parent}: {known})"
+            )
+    names = optuna.study.get_all_study_names(storage)
+    if study not in names:
+        raise SystemExit(
+            f"--study {study}: no such study in {storage} "
+            f"(studies there: {', '.join(sorted(names)) or 'none'})"
+        )
+    return optuna.load_study(study_name=study, storage=storage)
 
 
 def objective(windows: int, seed: int, results_dir, runs_dir, command: str):
@@ -107,11 +154,15 @@ def objective(windows: int, seed: int, results_dir, runs_dir, command: str):
         max_steps = max(windows // batch, 1)
         job = job_for(EXPERIMENT, spec, seed, max_steps, results_dir, runs_dir)
         if job.is_done():
-            import json
-
-            record = json.loads(job.result.read_text())
+            record = read_result(job.result)
         else:
-            record = execute(job, command, show_progress=False)
+            try:
+                record = execute(job, command, show_progress=False)
+            except (KeyboardInterrupt, BrokenCheckpoint):
+                # Optuna fails the trial; its recipe is queued again, so the next `run`
+                # resumes its run from the checkpoint (once a damaged one is deleted)
+                trial.study.enqueue_trial(trial.params, skip_if_exists=False)
+                raise
             write_json(job.result, record)
         if record["params"] > MAX_PARAMS:
             trial.set_user_attr("over_size_limit", True)
@@ -131,8 +182,24 @@ def run_search(study: str, trials: int, windows: int, seed=0, results_dir="resul
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     left = trials - len(loaded.get_trials(deepcopy=False, states=finished))
     if left > 0:
-        loaded.optimize(objective(windows, seed, results_dir, runs_dir, command), n_trials=left)
+        quiet, log = _QuietStops(), logging.getLogger("optuna.study._optimize")
+        log.addFilter(quiet)
+        try:
+            loaded.optimize(objective(windows, seed, results_dir, runs_dir, command), n_trials=left)
+        finally:
+            log.removeFilter(quiet)
     return loaded
+
+
+class _QuietStops(logging.Filter):
+    """Optuna logs a failed trial with its traceback; for Ctrl-C and a damaged checkpoint
+    (trial queued again) the CLI says it in one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, (KeyboardInterrupt, BrokenCheckpoint)):
+            return False
+        return not record.getMessage().endswith("failed with value None.")  # said just before
 
 
 def summary(loaded, top: int = 5) -> dict:
