@@ -71,6 +71,7 @@ def test_inline_config(tmp_path):
         ({"n_symbols": 1}, "n_symbols"),
         ({"test_size": -1}, "test_size"),
         ({"seed": -2}, "seed"),
+        ({"max_gap": 10**9}, "max_gap=1000000000 .*would need about"),
     ],
 )
 def test_bad_knobs_fail_naming_the_knob(knobs, field, tmp_path):
@@ -81,6 +82,26 @@ def test_bad_knobs_fail_naming_the_knob(knobs, field, tmp_path):
 def test_unknown_config_lists_the_configs(tmp_path):
     with pytest.raises(ValueError, match="IARC"):
         load_dataset("iarc", "IAX", cache_dir=str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "load",
+    [
+        lambda cache: load_dataset("iarc", "", cache_dir=cache),
+        lambda cache: load_dataset("iarc", name="", cache_dir=cache, **SMALL),
+        lambda cache: datasets.load_dataset_builder("iarc", "", cache_dir=cache),
+        lambda cache: load_iarc("", cache_dir=cache),
+    ],
+    ids=["load_dataset", "load_dataset-name", "load_dataset_builder", "load_iarc"],
+)
+def test_an_empty_config_name_lists_the_published_configs(load, tmp_path):
+    # datasets reads "" as no name (the default config): it must not silently mean IARC
+    with pytest.raises(ValueError, match="config name '' is empty.*IARC, IAR, IA, IR"):
+        load(str(tmp_path))
+
+
+def test_no_config_name_is_iarc(tmp_path):
+    assert datasets.load_dataset_builder("iarc", cache_dir=str(tmp_path)).config.name == "IARC"
 
 
 @pytest.fixture(scope="module")

@@ -289,3 +289,47 @@ def test_bad_ids_name_the_field_and_the_allowed_range(field, value, message):
         inputs[field][1, 3] = value
     with pytest.raises(ValueError, match=message):
         model(**inputs)
+
+
+def bad_shape_inputs(inputs: dict, case: str) -> dict:
+    ids, controls = inputs["input_ids"], inputs["control_ids"]
+    return {
+        "1-D": {"input_ids": ids[0]},
+        "3-D": {"input_ids": ids[None]},
+        "empty window": {"input_ids": ids[:, :0]},
+        "a list": {"input_ids": ids.tolist()},
+        "shorter controls": {"input_ids": ids, "control_ids": controls[:, :-1]},
+        "fewer control rows": {"input_ids": ids, "control_ids": controls[:1]},
+        "labels of another shape": {"input_ids": ids, "labels": ids[:, :-1]},
+    }[case]
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("1-D", r"input_ids must be a tensor of shape \(batch, length\).*got \(8,\).*input_ids\[None\]"),
+        ("3-D", r"input_ids must be a tensor of shape \(batch, length\).*got \(1, 2, 8\)"),
+        ("empty window", r"input_ids .* length >= 1, got \(2, 0\)"),
+        ("a list", r"input_ids must be a tensor .*got list"),
+        ("shorter controls", r"control_ids must have the shape of input_ids \(2, 8\), got \(2, 7\)"),
+        ("fewer control rows", r"control_ids must have the shape of input_ids \(2, 8\), got \(1, 8\)"),
+        ("labels of another shape", r"labels must have the shape of input_ids \(2, 8\), got \(2, 7\)"),
+    ],
+)  # fmt: skip
+def test_inputs_of_the_wrong_shape_get_a_one_line_error(case, message):
+    config = small_config("transformer-dpa", context_length=8)
+    inputs = random_inputs(config, 2, torch.Generator().manual_seed(3))
+    with pytest.raises(ValueError, match=message):
+        make_model(config)(**bad_shape_inputs(inputs, case))
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int16, torch.uint8])
+@pytest.mark.parametrize("preset", ["transformer-dpa", "cisformer-ea", "mlp", "lstm"])
+def test_narrow_integer_ids_give_the_int64_result(preset, dtype):
+    config = small_config(preset)
+    model = make_model(config).eval()
+    inputs = random_inputs(config, 2, torch.Generator().manual_seed(4))
+    inputs["labels"] = inputs["input_ids"].roll(-1, dims=1)
+    expected = model(**inputs)
+    narrow = model(**{key: value.to(dtype) for key, value in inputs.items()})
+    assert torch.equal(narrow.logits, expected.logits) and torch.equal(narrow.loss, expected.loss)

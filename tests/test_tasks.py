@@ -1,8 +1,10 @@
 """The rules (`run_rules`) on the spec's worked examples, and `IARCTask` validation."""
 
+import re
+
 import pytest
 
-from iarc_hf.tasks import IARCTask, run_rules
+from iarc_hf.tasks import MAX_SYMBOLS, PUBLISHED_CONFIGS, IARCTask, run_rules
 
 # The spec's worked examples, N = 16; `x^c` is control c on symbol x.
 WORKED_EXAMPLES = {
@@ -74,6 +76,7 @@ def test_default_n_keeps_width_20(controls, n_symbols):
         ({"controls": 3}, "controls"),
         ({"n_symbols": 1}, "n_symbols"),
         ({"n_symbols": 2.5}, "n_symbols"),
+        ({"n_symbols": MAX_SYMBOLS + 1}, r"n_symbols must be an integer in \[2, 32767\]"),
         ({"min_gap": 0}, "min_gap"),
         ({"min_gap": 5, "max_gap": 4}, "min_gap"),
         ({"max_gap": 0}, "max_gap"),
@@ -91,6 +94,38 @@ def test_error_lists_allowed_values():
         IARCTask(encoding="bytes")
     with pytest.raises(ValueError, match="IARC"):
         IARCTask(controls="IAX")
+
+
+def test_empty_controls_list_the_published_configs():
+    with pytest.raises(ValueError, match="published configs: " + ", ".join(PUBLISHED_CONFIGS)):
+        IARCTask("")
+
+
+@pytest.mark.parametrize(
+    "knobs, named",
+    [
+        ({"context_length": 10**9}, "context_length=1000000000 with max_gap=9"),
+        ({"max_gap": 10**9}, "max_gap=1000000000 with context_length=24"),
+        ({"max_gap": 5000, "context_length": 5000}, "max_gap=5000 with context_length=5000"),
+        ({"context_length": 8000, "encoding": "inline"}, "context_length=8000 with max_gap=9"),
+    ],
+)
+def test_streams_too_long_to_generate_are_refused_with_the_memory(knobs, named):
+    with pytest.raises(ValueError, match=named + r".* would need about [\d.]+ [GTP]iB, more than"):
+        IARCTask(**knobs)
+
+
+@pytest.mark.parametrize(
+    "knob, other", [("context_length", "max_gap"), ("max_gap", "context_length")]
+)
+def test_the_most_that_fits_is_exactly_the_limit(knob, other):
+    limit = rf"at most .*?{knob}=(\d+) with {other}"
+    with pytest.raises(ValueError, match=limit) as refused:
+        IARCTask(**{knob: 10**9})
+    most = int(re.search(limit, str(refused.value)).group(1))
+    assert IARCTask(**{knob: most}).stream_length > 1000  # far beyond the paper's 71
+    with pytest.raises(ValueError, match="would need about"):
+        IARCTask(**{knob: most + 1})
 
 
 def test_names_say_what_differs():

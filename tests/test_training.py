@@ -21,7 +21,7 @@ import train as train_script  # noqa: E402
 from iarc_hf.checkpoints import latest_checkpoint  # noqa: E402
 from iarc_hf.experiments import RECIPES  # noqa: E402
 from iarc_hf.hub import HubPushError, publishable_files, push_model_folder  # noqa: E402
-from iarc_hf.training import train  # noqa: E402
+from iarc_hf.training import FINAL_FILES, LossNotFinite, train  # noqa: E402
 
 TINY = [
     "--preset", "transformer-dpa", "--num_hidden_layers", "1",
@@ -70,13 +70,80 @@ def assert_same_weights(a, b):
         (["--attention", "linear"], "attention"),
         (["--push_to_hub"], "hub_model_id"),
         (["--learning_rate", "0"], "learning_rate"),
+        (["--learning_rate", "inf"], r"--learning_rate must be a finite number > 0, got inf"),
+        (["--learning_rate", "nan"], r"--learning_rate must be a finite number > 0, got nan"),
+        (["--max_grad_norm", "-1"], r"--max_grad_norm must be a finite number > 0 .*got -1"),
+        (["--max_grad_norm", "0"], r"--max_grad_norm .*unset for no clipping"),
+        (["--max_grad_norm", "inf"], "max_grad_norm"),
+        (["--momentum", "1"], r"--momentum must be a finite number in \[0, 1\)"),
+        (["--momentum", "-0.5"], "momentum"),
+        (["--weight_decay", "-0.001"], r"--weight_decay must be a finite number >= 0"),
+        (["--adam_beta1", "1"], "adam_beta1"),
+        (["--adam_beta2", "nan"], "adam_beta2"),
+        (["--stop_at_accuracy", "nan"], "stop_at_accuracy"),
+        (["--context_length", "1000000000"], r"context_length=1000000000 .*would need about .*PiB"),
+        (["--max_gap", "1000000000"], r"max_gap=1000000000 .*would need about .*PiB"),
+        (["--n_symbols", "100000"], r"n_symbols must be an integer in \[2, 32767\]"),
+        (["--test_size", "1000000000"], r"--test_size 1000000000 .*TiB.*at most --test_size \d+"),
+        (["--eval_size", "1000000000"], r"--eval_size 1000000000 .*at most --eval_size \d+"),
+        (["--data_source", "dataset", "--train_size", "10000000000"], r"--train_size .*TiB"),
+        (["--per_device_train_batch_size", "100000000"],
+         r"--per_device_train_batch_size 100000000 \(generating .*would need about"),
+        (["--context_length", "8000"],
+         r"--per_device_train_batch_size 16 \(one training step .*--context_length 8000.*GiB"),
+        (["--n_symbols", "30000"], r"training step of a [\d,]+-parameter .*even 1 does not fit"),
+        (["--per_device_eval_batch_size", "1000000000", "--test_size", "10000000"],
+         r"--test_size 10000000 \(one evaluation batch"),
     ],
-)
+)  # fmt: skip
 def test_bad_arguments_fail_before_training(tmp_path, extra, argument):
     out = tmp_path / "run"
     with pytest.raises(ValueError, match=argument):
         run_train(out, *extra)
     assert not out.exists()  # nothing was trained or written
+
+
+def test_the_script_refuses_nonsense_in_one_line_before_creating_the_output_dir(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(
+        SystemExit, match=r"^error: --learning_rate must be a finite number > 0, got inf$"
+    ):
+        train_script.main(cli(out, "--learning_rate", "inf"))
+    assert not out.exists()
+
+
+def final_files(out) -> list[str]:
+    return [name for name in (*FINAL_FILES, "model.safetensors") if (out / name).exists()]
+
+
+def test_a_diverging_run_stops_without_a_model_card_or_results(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit, match=r"error: the training loss became NaN or infinite at "
+                       r"step \d+ \(--learning_rate 1e\+30\).*lower --learning_rate"):  # fmt: skip
+        train_script.main(cli(out, "--learning_rate", "1e30", "--max_steps", "8"))
+    assert (out / "metrics.jsonl").is_file() and final_files(out) == []
+
+
+def test_a_loss_turned_nan_is_named_by_its_step_and_earlier_checkpoints_stay(tmp_path, monkeypatch):
+    from iarc_hf.modeling_iarc import IARCModel
+
+    real, losses = IARCModel.compute_loss, []
+
+    def compute_loss(self, logits, labels):  # called once per training step (evaluation: no labels)
+        loss = real(self, logits, labels)
+        losses.append(loss)
+        return loss * float("nan") if len(losses) == 5 else loss
+
+    monkeypatch.setattr(IARCModel, "compute_loss", compute_loss)
+    out = tmp_path / "run"
+    with pytest.raises(LossNotFinite, match="at step 5 .*gradient clipping"):
+        run_train(out, "--max_steps", "12", "--save_steps", "4")
+    assert len(losses) == 6  # stopped at the next logging step (every 2), before logging it
+    assert latest_checkpoint(out).name == "checkpoint-4"
+    assert final_files(out) == []
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert max(r["step"] for r in records) == 4
+    assert all(math.isfinite(r["loss"]) for r in records if "loss" in r)
 
 
 def test_model_and_dataset_must_agree(tmp_path):

@@ -19,7 +19,7 @@ import datasets
 import numpy as np
 
 from iarc_hf.generator import FIELD_DTYPES, SPLITS, iter_split
-from iarc_hf.tasks import CONTROL_LETTERS, IARCTask
+from iarc_hf.tasks import CONTROL_LETTERS, PUBLISHED_CONFIGS, IARCTask
 
 DATASET_NAME = "iarc"
 DEFAULT_SIZES = {"train": 100_000, "validation": 10_000, "test": 10_000}
@@ -41,6 +41,15 @@ def all_control_sets() -> list[str]:
             if letters != ("C",):
                 sets.append("".join(letters))
     return sets
+
+
+def empty_config_name() -> ValueError:
+    """The error for config name "": datasets would read it as no name (IARC) silently."""
+    return ValueError(
+        f"config name '' is empty: give a control set, one of the published configs "
+        f"{', '.join(PUBLISHED_CONFIGS)} (any of {', '.join(all_control_sets())} builds); "
+        "leave the name out for the default, IARC"
+    )
 
 
 @dataclass
@@ -81,6 +90,11 @@ class IARC(datasets.GeneratorBasedBuilder):
     BUILDER_CONFIGS = [IARCBuilderConfig(name=name) for name in all_control_sets()]
     DEFAULT_CONFIG_NAME = "IARC"
     VERSION = datasets.Version("1.0.0")
+
+    def __init__(self, *args, **kwargs):
+        if kwargs.get("config_name") == "":
+            raise empty_config_name()
+        super().__init__(*args, **kwargs)
 
     def _info(self) -> datasets.DatasetInfo:
         task = self.config.task()  # validates every knob with a clear ValueError
@@ -182,3 +196,21 @@ def register_with_datasets() -> None:
     dataset_module_factory._iarc_registered = True
     dataset_module_factory.__wrapped__ = factory
     load.dataset_module_factory = dataset_module_factory
+    _refuse_empty_config_name(load)
+
+
+def _refuse_empty_config_name(load) -> None:
+    """`load_dataset("iarc", "")` raises: datasets turns the name "" into None (the default
+    config) before the builder sees it, so the check sits in `load_dataset_builder`, which
+    `load_dataset` calls through the module."""
+    builder_factory = load.load_dataset_builder
+
+    def load_dataset_builder(path, name=None, *args, **kwargs):
+        if path == DATASET_NAME and name == "":
+            raise empty_config_name()
+        return builder_factory(path, name, *args, **kwargs)
+
+    load_dataset_builder.__wrapped__ = builder_factory
+    load_dataset_builder.__doc__ = builder_factory.__doc__
+    load.load_dataset_builder = load_dataset_builder
+    datasets.load_dataset_builder = load_dataset_builder

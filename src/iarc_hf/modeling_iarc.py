@@ -575,6 +575,37 @@ def check_ids(name: str, ids: torch.Tensor, size: int, ignored: int | None = Non
         raise ValueError(f"{name} must be {allowed}, got {bad}")
 
 
+def _shape(value) -> str:
+    return str(tuple(value.shape)) if isinstance(value, torch.Tensor) else type(value).__name__
+
+
+def checked_inputs(config: IARCConfig, input_ids, control_ids, labels) -> tuple:
+    """The inputs as int64 tensors (int32 / uint8 ids are fine), after a one-line ValueError
+    naming the first that is not a (batch, length) tensor of ids in range."""
+    if not isinstance(input_ids, torch.Tensor) or input_ids.dim() != 2 or input_ids.shape[1] < 1:
+        one_window = isinstance(input_ids, torch.Tensor) and input_ids.dim() == 1
+        raise ValueError(
+            f"input_ids must be a tensor of shape (batch, length) with length >= 1, "
+            f"got {_shape(input_ids)}" + (" (one window: input_ids[None])" if one_window else "")
+        )
+    for name, ids in (("control_ids", control_ids), ("labels", labels)):
+        if ids is not None and (not isinstance(ids, torch.Tensor) or ids.shape != input_ids.shape):
+            raise ValueError(
+                f"{name} must have the shape of input_ids {_shape(input_ids)}, got {_shape(ids)}"
+            )
+    positional = config.position_wise or config.architecture == "mlp"
+    if positional and input_ids.shape[1] > config.context_length:
+        raise ValueError(
+            f"sequence length {input_ids.shape[1]} exceeds context_length={config.context_length}"
+        )
+    check_ids("input_ids", input_ids, config.input_vocab_size)
+    if control_ids is not None:
+        check_ids("control_ids", control_ids, config.n_controls + 1)
+    if labels is not None:
+        check_ids("labels", labels, config.n_symbols, ignored=-100)
+    return tuple(None if ids is None else ids.long() for ids in (input_ids, control_ids, labels))
+
+
 class IARCPreTrainedModel(PreTrainedModel):
     config_class = IARCConfig
     base_model_prefix = "iarc"
@@ -644,16 +675,7 @@ class IARCModel(IARCPreTrainedModel):
     ) -> IARCOutput | tuple:
         """labels[t] is the target at position t (already next-symbol aligned, no shift);
         -100 is ignored."""
-        positional = self.config.position_wise or self.config.architecture == "mlp"
-        if positional and input_ids.shape[1] > self.config.context_length:
-            raise ValueError(
-                f"sequence length {input_ids.shape[1]} exceeds context_length={self.config.context_length}"
-            )
-        check_ids("input_ids", input_ids, self.config.input_vocab_size)
-        if control_ids is not None:
-            check_ids("control_ids", control_ids, self.config.n_controls + 1)
-        if labels is not None:
-            check_ids("labels", labels, self.config.n_symbols, ignored=-100)
+        input_ids, control_ids, labels = checked_inputs(self.config, input_ids, control_ids, labels)
         x = self.embedding(input_ids, control_ids, self.head.weight.dtype)
         x, attentions = self.stack(x, output_attentions)
         logits = self.head(self.final_norm(x))

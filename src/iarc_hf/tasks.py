@@ -18,6 +18,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from iarc_hf.memory import generator_bytes, largest_fitting, refuse_above_cap, too_big
+
 CONTROL_LETTERS = "IARC"
 # Task ids in the `task_ids` field; C is not a task, it modifies the current one.
 TASKS = "IAR"
@@ -25,6 +27,8 @@ TASK_IDS = {letter: i for i, letter in enumerate(TASKS)}
 ENCODINGS = ("tape", "inline")
 EMBEDDING_WIDTH = 20  # default N = 20 - n_controls keeps the one-hot width at 20 (the paper's d)
 PUBLISHED_CONFIGS = ("IARC", "IAR", "IA", "IR")
+# The generator computes k = (1 + C count) mod N in int16; the benchmark uses 16-20 symbols.
+MAX_SYMBOLS = 2**15 - 1
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ class IARCTask:
         _validate_controls(self.controls)
         if self.n_symbols is None:
             object.__setattr__(self, "n_symbols", EMBEDDING_WIDTH - len(self.controls))
-        _require_int("n_symbols", self.n_symbols, minimum=2)
+        _require_int("n_symbols", self.n_symbols, minimum=2, maximum=MAX_SYMBOLS)
         _require_int("min_gap", self.min_gap, minimum=1)
         _require_int("max_gap", self.max_gap, minimum=1)
         if self.min_gap > self.max_gap:
@@ -58,6 +62,7 @@ class IARCTask:
         _require_int("context_length", self.context_length, minimum=2)
         if self.encoding not in ENCODINGS:
             raise ValueError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
+        self._check_generator_memory()
 
     # --- derived sizes -------------------------------------------------------------
     @property
@@ -67,21 +72,21 @@ class IARCTask:
     @property
     def prefix_length(self) -> int:
         """Random symbols x_0..x_P before the first control (P = max_gap, so R never underflows)."""
-        return self.max_gap + 1
+        return prefix_length_of(self.max_gap)
 
     @property
     def warmup_length(self) -> int:
-        return 4 * self.max_gap
+        return warmup_length_of(self.max_gap)
 
     @property
     def window_start(self) -> int:
         """Stream position of a window's first symbol."""
-        return self.prefix_length + self.warmup_length
+        return window_start_of(self.max_gap)
 
     @property
     def stream_length(self) -> int:
         """Symbols generated per window: prefix, warm-up, window and the last label."""
-        return self.window_start + self.context_length + 1
+        return stream_length_of(self.max_gap, self.context_length)
 
     @property
     def vocab_size(self) -> int:
@@ -122,9 +127,57 @@ class IARCTask:
         """Every knob but the controls, as keywords (e.g. for the builder's config)."""
         return {k: v for k, v in self.to_dict().items() if k != "controls"}
 
+    def _check_generator_memory(self) -> None:
+        """Refuse streams too long to generate: splits are made a chunk of windows at a time."""
+        from iarc_hf.generator import CHUNK_SIZE  # lazy: the generator imports this module
+
+        def chunk_bytes(max_gap: int, context_length: int) -> int:
+            length = stream_length_of(max_gap, context_length)
+            return generator_bytes(length, context_length, CHUNK_SIZE, self.encoding == "inline")
+
+        gap, length = self.max_gap, self.context_length
+        if not too_big(chunk_bytes(gap, length)):
+            return
+        most_length = largest_fitting(lambda n: chunk_bytes(gap, n), start=2)
+        most_gap = largest_fitting(lambda n: chunk_bytes(n, length), start=self.min_gap)
+        fits = [f"context_length={most_length} with max_gap={gap}"] if most_length >= 2 else []
+        if most_gap >= self.min_gap:
+            fits.append(f"max_gap={most_gap} with context_length={length}")
+        # name first the knob that makes the streams long
+        knobs = [f"context_length={length}", f"max_gap={gap}"]
+        if 5 * gap > length:
+            knobs.reverse()
+        refuse_above_cap(
+            chunk_bytes(gap, length),
+            f"{' with '.join(knobs)} (streams of {self.stream_length:,} symbols): generating one "
+            f"chunk of {CHUNK_SIZE:,} windows, as every split is made,",
+            "at most " + (" or ".join(fits) if fits else "smaller values") + " fit",
+        )
+
+
+# The stream's layout is a function of max_gap and context_length alone: the memory check
+# sizes other values of the two with it, without building a task.
+def prefix_length_of(max_gap: int) -> int:
+    return max_gap + 1
+
+
+def warmup_length_of(max_gap: int) -> int:
+    return 4 * max_gap
+
+
+def window_start_of(max_gap: int) -> int:
+    return prefix_length_of(max_gap) + warmup_length_of(max_gap)
+
+
+def stream_length_of(max_gap: int, context_length: int) -> int:
+    return window_start_of(max_gap) + context_length + 1
+
 
 def _validate_controls(controls) -> None:
-    allowed = f"letters of {CONTROL_LETTERS!r} in that order, at least one of I, A, R"
+    allowed = (
+        f"letters of {CONTROL_LETTERS!r} in that order, at least one of I, A, R "
+        f"(the published configs: {', '.join(PUBLISHED_CONFIGS)})"
+    )
     if not isinstance(controls, str) or not controls:
         raise ValueError(f"controls must be a non-empty string of {allowed}, got {controls!r}")
     for letter in controls:
@@ -140,9 +193,11 @@ def _validate_controls(controls) -> None:
         raise ValueError(f"controls: 'C' alone has no task to modify; allowed: {allowed}")
 
 
-def _require_int(field: str, value, minimum: int) -> None:
+def _require_int(field: str, value, minimum: int, maximum: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{field} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{field} must be an integer in [{minimum}, {maximum}], got {value!r}")
 
 
 def run_rules(

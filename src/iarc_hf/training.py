@@ -287,16 +287,53 @@ def train(
     return results
 
 
+class LossNotFinite(ValueError):
+    """The training loss became NaN or infinite: the run stops before anything claims results."""
+
+
+class _FiniteLossGuard:
+    """The first step whose loss was NaN or infinite, kept on the device (no sync per step), and
+    checked, agreed on by every process, before anything is logged, evaluated or saved: so no
+    checkpoint after it, and no final model, card or all_results.json."""
+
+    NONE = 2**62  # no bad step yet
+
+    def __init__(self, accelerator):
+        self.accelerator = accelerator
+        self.first_bad = torch.tensor(self.NONE, device=accelerator.device)
+
+    def record(self, step: int, loss: torch.Tensor) -> None:
+        bad_at = torch.where(torch.isfinite(loss.detach()), self.NONE, step)
+        self.first_bad = torch.minimum(self.first_bad, bad_at)
+
+    def check(self, run) -> None:
+        first = self.accelerator.gather(self.first_bad.reshape(1)).min().item()
+        if first != self.NONE:
+            clipping = (
+                "a smaller --max_grad_norm"
+                if run.max_grad_norm
+                else "gradient clipping (--max_grad_norm 1.0)"
+            )
+            raise LossNotFinite(
+                f"the training loss became NaN or infinite at step {first} "
+                f"(--learning_rate {run.learning_rate:g}); the run stopped without a final "
+                f"model, card or results (checkpoints saved before that step are kept): try a "
+                f"lower --learning_rate or {clipping}"
+            )
+
+
 def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
     """Steps start_step..max_steps with logging, evaluation and checkpoints.
 
     Returns (steps done, training seconds with evaluation excluded): all steps, or fewer when
-    an evaluation reached `run.stop_at_accuracy`; None when stopped at `stop_after`.
+    an evaluation reached `run.stop_at_accuracy`; None when stopped at `stop_after`. Raises
+    LossNotFinite, before logging, evaluating or saving, once the loss was NaN or infinite.
     """
     accelerator, model, optimizer = session.accelerator, session.model, session.optimizer
     model.train()
     running_loss, running_count, tick = 0.0, 0, time.perf_counter()
     shown = {}  # the progress bar's postfix: latest loss and validation accuracy
+    guard = _FiniteLossGuard(accelerator)
     for step in range(start_step, run.max_steps):
         inputs = to_tensors(session.batches(step), accelerator.device)
         loss = model(**inputs).loss
@@ -309,8 +346,12 @@ def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
         running_loss += loss.detach().float()
         running_count += 1
         done = step + 1
+        guard.record(done, loss)
         bar.update(1)
         windows = done * session.windows_per_step
+        periods = (run.logging_steps, run.eval_steps, run.save_steps)
+        if done == run.max_steps or any(done % period == 0 for period in periods):
+            guard.check(run)
         if done % run.logging_steps == 0 or done == run.max_steps:
             mean_loss = accelerator.reduce(running_loss / running_count, reduction="mean").item()
             running_loss, running_count = 0.0, 0
@@ -320,28 +361,13 @@ def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
             bar.set_postfix(shown)
         if done % run.eval_steps == 0 or done == run.max_steps:
             train_seconds += time.perf_counter() - tick
-            if accelerator.is_main_process:
-                metrics = evaluate_model(
-                    accelerator.unwrap_model(model),
-                    session.task,
-                    session.validation,
-                    run.per_device_eval_batch_size,
-                    oracle=False,
-                )
-                log(
-                    {
-                        "step": done,
-                        "windows": windows,
-                        **{f"eval_{k}": v for k, v in metrics.items()},
-                    }
-                )
+            metrics = _validate(session, run, done, windows, log)
+            if metrics is not None:
                 shown["acc"] = f"{metrics['accuracy']:.3f}"
                 bar.set_postfix(shown)
             accelerator.wait_for_everyone()
             tick = time.perf_counter()
-            if _reached(
-                accelerator, run.stop_at_accuracy, metrics if accelerator.is_main_process else None
-            ):
+            if _reached(accelerator, run.stop_at_accuracy, metrics):
                 return done, train_seconds
         if done % run.save_steps == 0 and done < run.max_steps:
             train_seconds += time.perf_counter() - tick
@@ -356,6 +382,22 @@ def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
             if done == stop_after:
                 return None
     return run.max_steps, train_seconds + time.perf_counter() - tick
+
+
+def _validate(session, run, done: int, windows: int, log) -> dict | None:
+    """Validation metrics, logged, on the main process (None on the others)."""
+    accelerator = session.accelerator
+    if not accelerator.is_main_process:
+        return None
+    metrics = evaluate_model(
+        accelerator.unwrap_model(session.model),
+        session.task,
+        session.validation,
+        run.per_device_eval_batch_size,
+        oracle=False,
+    )
+    log({"step": done, "windows": windows, **{f"eval_{k}": v for k, v in metrics.items()}})
+    return metrics
 
 
 def _reached(accelerator, target: float | None, metrics: dict | None) -> bool:

@@ -9,11 +9,13 @@ before any compute is spent, naming the argument.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from iarc_hf.configuration_iarc import _OWN_FIELDS, PRESETS, IARCConfig
 from iarc_hf.evaluation import check_model_reads_task
+from iarc_hf.run_memory import check_run_memory
 from iarc_hf.tasks import IARCTask
 
 # Set from the data task, never by hand: a model reads the windows it is trained on.
@@ -144,6 +146,30 @@ def _choice(name: str, value, allowed) -> None:
         raise ValueError(f"--{name} must be one of {tuple(allowed)}, got {value!r}")
 
 
+# Real-valued run arguments: the allowed values in words, and their test. A negative
+# --max_grad_norm would flip the gradient (training uphill); inf or nan would write NaN weights.
+REAL_RANGES = {
+    "learning_rate": ("> 0", lambda v: v > 0),
+    "momentum": ("in [0, 1)", lambda v: 0 <= v < 1),
+    "weight_decay": (">= 0", lambda v: v >= 0),
+    "adam_beta1": ("in [0, 1)", lambda v: 0 <= v < 1),
+    "adam_beta2": ("in [0, 1)", lambda v: 0 <= v < 1),
+    "max_grad_norm": ("> 0 (leave it unset for no clipping)", lambda v: v > 0),
+    "stop_at_accuracy": ("in (0, 1] (or unset)", lambda v: 0 < v <= 1),
+}
+UNSET_ALLOWED = ("max_grad_norm", "stop_at_accuracy")
+
+
+def _check_reals(run) -> None:
+    for name, (allowed, test) in REAL_RANGES.items():
+        value = getattr(run, name)
+        if value is None and name in UNSET_ALLOWED:
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (number and math.isfinite(value) and test(value)):
+            raise ValueError(f"--{name} must be a finite number {allowed}, got {value!r}")
+
+
 def check_arguments(model_args, data_args: DataArguments, run: RunArguments) -> IARCTask:
     """Validate everything that can be checked without training; returns the data task."""
     if model_args.model_name_or_path is None:
@@ -166,10 +192,7 @@ def check_arguments(model_args, data_args: DataArguments, run: RunArguments) -> 
     ):
         source = run if hasattr(run, name) else data_args
         _positive(name, getattr(source, name))
-    if not run.learning_rate > 0:
-        raise ValueError(f"--learning_rate must be positive, got {run.learning_rate!r}")
-    if run.stop_at_accuracy is not None and not 0 < run.stop_at_accuracy <= 1:
-        raise ValueError(f"--stop_at_accuracy must be in (0, 1], got {run.stop_at_accuracy!r}")
+    _check_reals(run)
     if run.warmup_steps < 0:
         raise ValueError(f"--warmup_steps must be >= 0, got {run.warmup_steps!r}")
     _choice("optimizer", run.optimizer, OPTIMIZERS)
@@ -183,6 +206,7 @@ def check_arguments(model_args, data_args: DataArguments, run: RunArguments) -> 
         raise ValueError(
             f"--resume_from_checkpoint {resume!r} does not exist (give a folder or 'latest')"
         )
+    check_run_memory(build_model_config(model_args, task), task, data_args, run)
     return task
 
 
