@@ -127,6 +127,19 @@ def test_ctrl_c_queues_the_trial_again_and_exits_130(tmp_path, monkeypatch, caps
     assert len(failed) == 1 and waiting[-1] == failed[0].params  # queued again, same recipe
 
 
+def test_a_diverging_trial_is_pruned_and_the_search_goes_on(tmp_path, monkeypatch):
+    from iarc_hf.training import LossNotFinite
+
+    def diverges(job, command, show_progress=True):
+        raise LossNotFinite("the training loss became nan at step 3")
+
+    monkeypatch.setattr("iarc_hf.search.execute", diverges)
+    study = run_search("d", 2, WINDOWS, results_dir=tmp_path, runs_dir=tmp_path / "runs")
+    states = [t.state for t in study.trials]
+    assert states == [optuna.trial.TrialState.PRUNED] * 2
+    assert "nan at step 3" in study.trials[0].user_attrs["diverged"]
+
+
 def test_summary_of_an_unknown_study_lists_the_studies(searched):
     _, results, _ = searched
     with pytest.raises(SystemExit) as stop:

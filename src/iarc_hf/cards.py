@@ -126,8 +126,27 @@ CITATIONS = {
 }
 
 
+def describe_backbone(config) -> tuple[str, str]:
+    """A `transformers` backbone wrapped for IARC (IARCBackboneConfig): its type and config."""
+    import json
+
+    fields = {k: v for k, v in config.backbone.items() if k != "model_type"}
+    reads = (
+        "the inline stream as input_ids of an unmodified AutoModelForCausalLM"
+        if config.encoding == "inline"
+        else f"{config.embedding} symbol + control embeddings as inputs_embeds, a linear head"
+    )
+    line = (
+        f"transformers `{config.backbone_type}` backbone (`AutoModel.from_config`), width "
+        f"{config.width}; reads {reads}; backbone config `{json.dumps(fields, sort_keys=True)}`"
+    )
+    return f"{config.backbone_type} backbone", line
+
+
 def describe_architecture(config) -> tuple[str, str]:
     """A short name and a one-line description of a model config."""
+    if getattr(config, "model_type", None) == "iarc_backbone":
+        return describe_backbone(config)
     if config.architecture == "transformer":
         name = "cisformer" if config.position_wise else "transformer"
         attention = {"dpa": "dot-product", "expressive": "expressive", "cog": "cog (signed)"}[
@@ -148,6 +167,11 @@ def describe_architecture(config) -> tuple[str, str]:
     if config.architecture == "mlp":
         return "causal MLP", f"{config.num_hidden_layers} causal dense layers over the window"
     return "LSTM", f"{config.num_hidden_layers} layers, hidden size {config.lstm_hidden_size}"
+
+
+def architecture_tag(config) -> str:
+    """The Hub tag of a model's architecture: ours by name, a backbone by its model type."""
+    return getattr(config, "architecture", None) or config.backbone_type
 
 
 def card_title(model: str, dataset_config: str) -> str:
@@ -186,7 +210,7 @@ def model_card(
     card_data = ModelCardData(
         library_name="transformers",
         license="apache-2.0",
-        tags=["iarc", "task-switching", config.architecture, run["preset"] or "custom"],
+        tags=["iarc", "task-switching", architecture_tag(config), run["preset"] or "custom"],
         datasets=[dataset_repo_id],
         metrics=["accuracy"],
         model_name=repo_id,

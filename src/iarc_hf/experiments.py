@@ -203,6 +203,19 @@ def _smoke() -> list[Run]:
     ]
 
 
+def _leaderboard() -> list[Run]:
+    """Every leaderboard entry at every rate of its grid (`iarc_hf.leaderboard`)."""
+    from iarc_hf.leaderboard import LEARNING_RATES, entries, entry_run
+
+    return [entry_run(entry, rate) for entry in entries() for rate in LEARNING_RATES]
+
+
+def _leaderboard_plan(results_dir, seeds: list[int], max_steps: int) -> list[tuple[Run, list]]:
+    from iarc_hf.leaderboard import leaderboard_runs
+
+    return leaderboard_runs(results_dir, seeds, max_steps)
+
+
 EXPERIMENTS = {
     "table1": _table1,
     "fig1": _fig1,
@@ -210,7 +223,13 @@ EXPERIMENTS = {
     "readings": _readings,
     "frontier": _frontier,
     "smoke": _smoke,
+    "leaderboard": _leaderboard,
 }
+# Experiments whose runs and seeds depend on finished results: (results_dir, seeds, max_steps)
+# -> [(run, seeds)]; `reproduce.py run` lists them again after each pass.
+PLANNED_EXPERIMENTS = {"leaderboard": _leaderboard_plan}
+# The budget of an experiment when --max_steps is not given.
+DEFAULT_STEPS = {"leaderboard": 2000}
 
 
 def budget_label(max_steps: int) -> str:

@@ -163,7 +163,7 @@ def _view(model, trained_task, model_id: str, task: IARCTask, window: dict, png:
         )
     batch = {key: window[key][None] for key in ("input_ids", "control_ids")}
     predictions = predict(model, batch)[0]
-    if model.config.architecture not in ("transformer", "cisformer"):
+    if getattr(model.config, "architecture", None) not in ("transformer", "cisformer"):
         return ModelView(model_id, predictions, None), None
     maps = attention_maps(model, window)
     note = None

@@ -31,6 +31,7 @@ from iarc_hf.experiments import (
     result_record,
     run_arguments,
 )
+from iarc_hf.flops import checkpoint_flops_per_window
 from iarc_hf.provenance import provenance
 from iarc_hf.results import BrokenResult, read_result
 
@@ -156,6 +157,7 @@ def execute(job: Job, command: str, progress=None, show_progress: bool = True) -
     record["command"] = rerun_command(job, torch.get_num_threads())
     record["invoked_by"] = command
     record["provenance"] = provenance(record["device"])
+    record["flops_per_window"] = checkpoint_flops_per_window(job.output_dir)
     return record
 
 

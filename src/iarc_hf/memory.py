@@ -81,9 +81,11 @@ def parameter_count(config) -> int:
     import torch
 
     from iarc_hf.modeling_iarc import IARCModel
+    from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
 
+    model_class = IARCBackboneModel if config.model_type == "iarc_backbone" else IARCModel
     with torch.device("meta"):
-        model = IARCModel(config)
+        model = model_class(config)
     return sum(p.numel() for p in model.parameters())
 
 
@@ -91,6 +93,9 @@ def activation_floats(config) -> tuple[int, int]:
     """(floats one layer keeps per window for the backward pass, floats outside the layers):
     a transformer layer its projections, feed-forward and attention maps (heads x L x L)."""
     length = config.context_length
+    if config.model_type == "iarc_backbone":  # a generic block: projections, MLP, 16 maps
+        per_layer = length * config.width * 24 + 3 * 16 * length * length
+        return per_layer, length * config.width + 3 * length * config.n_symbols
     if config.architecture == "transformer":
         width = config.hidden_size
         per_layer = length * width * (10 + 2 * config.ffn_expansion)
@@ -103,6 +108,15 @@ def activation_floats(config) -> tuple[int, int]:
     return per_layer, outside
 
 
+def layer_count(config) -> int:
+    """Layers of our model, or of a backbone (whatever its config calls them)."""
+    if config.model_type != "iarc_backbone":
+        return config.num_hidden_layers
+    backbone = config.backbone
+    return next((backbone[k] for k in ("num_hidden_layers", "n_layer", "num_layers")
+                 if isinstance(backbone.get(k), int)), 1)  # fmt: skip
+
+
 def model_bytes(config, batch_size: int, training: bool, parameters: int | None = None) -> int:
     """Memory of one batch through the model: a training step (weights, gradients, optimizer
     state, activations of every layer), or an evaluation forward pass (one layer at a time)."""
@@ -110,7 +124,7 @@ def model_bytes(config, batch_size: int, training: bool, parameters: int | None 
     per_layer, outside = activation_floats(config)
     if training:
         floats = TRAINING_COPIES_OF_WEIGHTS * parameters
-        floats += batch_size * (config.num_hidden_layers * per_layer + outside)
+        floats += batch_size * (layer_count(config) * per_layer + outside)
     else:
         floats = parameters + batch_size * (2 * per_layer + outside)
     return FLOAT_BYTES * floats

@@ -23,7 +23,9 @@ import huggingface_hub.utils
 import torch
 
 from iarc_hf.configuration_iarc import IARCConfig
+from iarc_hf.configuration_iarc_backbone import IARCBackboneConfig
 from iarc_hf.modeling_iarc import IARCModel
+from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
 from iarc_hf.tasks import IARCTask
 
 CONFIG_FILE = "config.json"
@@ -66,6 +68,13 @@ MODEL_TYPES: dict[str, ModelType] = {
             "n_controls": 64,
             "lstm_hidden_size": 2048,
         },
+    ),
+    # any transformers backbone wrapped for IARC: its nested sizes are bounded by the parameter
+    # cap, counted on the meta device before any weight is read
+    "iarc_backbone": ModelType(
+        IARCBackboneConfig,
+        IARCBackboneModel,
+        {"context_length": 256, "n_symbols": 1024, "n_controls": 64},
     ),
 }
 

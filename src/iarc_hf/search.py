@@ -26,6 +26,7 @@ from iarc_hf.experiments import Run, mean_std
 from iarc_hf.files import write_json
 from iarc_hf.jobs import execute, job_for
 from iarc_hf.results import read_result
+from iarc_hf.training import LossNotFinite
 
 EXPERIMENT = "search"
 MAX_PARAMS = 1_500_000  # the frontier's size limit
@@ -163,6 +164,9 @@ def objective(windows: int, seed: int, results_dir, runs_dir, command: str):
                 # resumes its run from the checkpoint (once a damaged one is deleted)
                 trial.study.enqueue_trial(trial.params, skip_if_exists=False)
                 raise
+            except LossNotFinite as error:  # a recipe that diverges is a finished answer
+                trial.set_user_attr("diverged", str(error))
+                raise require_optuna().TrialPruned(str(error)) from None
             write_json(job.result, record)
         if record["params"] > MAX_PARAMS:
             trial.set_user_attr("over_size_limit", True)

@@ -26,10 +26,11 @@ from tqdm.auto import tqdm
 from transformers import get_scheduler
 
 from iarc_hf.checkpoints import load_checkpoint, resolve_resume, save_checkpoint
-from iarc_hf.evaluation import evaluate_model, to_tensors
+from iarc_hf.evaluation import evaluate_model, evaluate_split, to_tensors
 from iarc_hf.files import write_json, write_text_atomically
 from iarc_hf.generator import generate_split, stream_batch
 from iarc_hf.modeling_iarc import IARCModel
+from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
 from iarc_hf.plots import plot_training_curve, read_jsonl
 from iarc_hf.tasks import IARCTask
 from iarc_hf.training_args import build_model_config, check_arguments
@@ -156,6 +157,8 @@ def _start(model_args, data_args, run, out: Path) -> _Session:
     set_seed(run.seed)
     if model_args.model_name_or_path is not None:
         model = IARCModel.from_pretrained(model_args.model_name_or_path, config=config, use_safetensors=True)  # fmt: skip
+    elif config.model_type == "iarc_backbone":
+        model = IARCBackboneModel(config)
     else:
         model = IARCModel(config)
     params = sum(p.numel() for p in model.parameters())
@@ -409,6 +412,13 @@ def _reached(accelerator, target: float | None, metrics: dict | None) -> bool:
     return bool(flags.max().item())
 
 
+def _preset_name(model_args) -> str | None:
+    """The preset a run trained, None for a saved model or a `--model_type` backbone."""
+    if model_args.model_name_or_path is not None or getattr(model_args, "model_type", None):
+        return None
+    return model_args.preset
+
+
 def finish(
     model,
     task,
@@ -428,13 +438,20 @@ def finish(
     """Test evaluation beside the oracle, `save_pretrained`, card, curve, args and results."""
     from iarc_hf.cards import model_card
 
-    test = generate_split(task, "test", data_args.test_size, data_args.data_seed)
-    metrics = evaluate_model(model, task, test, run.per_device_eval_batch_size)
+    # streamed chunk by chunk: the test split of any size is never held whole
+    metrics = evaluate_split(
+        model,
+        task,
+        "test",
+        data_args.test_size,
+        data_args.data_seed,
+        run.per_device_eval_batch_size,
+    )
     model.save_pretrained(out)  # safetensors, config.json with auto_map, the two code files
     steps = steps or run.max_steps  # fewer when --stop_at_accuracy ended the run
     windows = steps * run.per_device_train_batch_size * world_size
     facts = {
-        "preset": model_args.preset if model_args.model_name_or_path is None else None,
+        "preset": _preset_name(model_args),
         "dataset_config": task.name,
         "params": params,
         "max_steps": steps,

@@ -46,6 +46,20 @@ class _ModelChoice:
         default=None,
         metadata={"help": "start from a saved model (folder or Hub id) instead of a preset"},
     )
+    model_type: str | None = field(
+        default=None,
+        metadata={
+            "help": "train any transformers architecture by its model type (llama, gpt2, "
+            "mamba2, ...) as IARCBackboneModel instead of a preset; with --model_config"
+        },
+    )
+    model_config: str | None = field(
+        default=None,
+        metadata={
+            "help": "the backbone's config fields for --model_type: a JSON object or the path "
+            "of a JSON file"
+        },
+    )
 
 
 # One optional argument per IARCConfig field, so a new field is an argument the moment it exists.
@@ -172,9 +186,13 @@ def _check_reals(run) -> None:
 
 def check_arguments(model_args, data_args: DataArguments, run: RunArguments) -> IARCTask:
     """Validate everything that can be checked without training; returns the data task."""
-    if model_args.model_name_or_path is None:
-        if model_args.preset not in PRESETS:
-            raise ValueError(f"--preset must be one of {tuple(PRESETS)}, got {model_args.preset!r}")
+    from iarc_hf.backbones import BACKBONE_PRESETS
+
+    if model_args.model_name_or_path is None and not getattr(model_args, "model_type", None):
+        if model_args.preset not in PRESETS and model_args.preset not in BACKBONE_PRESETS:
+            raise ValueError(
+                f"--preset must be one of {(*PRESETS, *BACKBONE_PRESETS)}, got {model_args.preset!r}"
+            )
     try:
         task = data_args.task()
     except ValueError as error:
@@ -215,6 +233,10 @@ def build_model_config(model_args, task: IARCTask) -> IARCConfig:
 
     A saved model must already read this task's windows; a preset is sized for it.
     """
+    from iarc_hf.backbones import is_backbone, model_backbone_config
+
+    if is_backbone(model_args):
+        return model_backbone_config(model_args, task)
     overrides = model_overrides(model_args)
     if model_args.model_name_or_path is not None:
         from iarc_hf.safe_loading import MODEL_TYPES, read_config, source_for

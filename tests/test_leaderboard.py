@@ -1,0 +1,127 @@
+"""The leaderboard's plan (grid at seed 0, then the seeds at the picked rate) and its table."""
+
+import csv
+import io
+import json
+
+import pytest
+import torch
+
+from iarc_hf.backbones import BACKBONE_PRESETS, track_of
+from iarc_hf.experiments import result_path
+from iarc_hf.files import write_json
+from iarc_hf.flops import forward_flops_per_window, lstm_flops_per_window
+from iarc_hf.leaderboard import (
+    EXPERIMENT,
+    LEARNING_RATES,
+    entries,
+    entry_run,
+    leaderboard_rows,
+    leaderboard_runs,
+    rows_csv,
+    rows_json,
+    rows_markdown,
+)
+from iarc_hf.tasks import IARCTask
+
+STEPS = 2000
+
+
+def fake_record(run, seed, validation, test, params=250_000):
+    return {
+        "experiment": EXPERIMENT,
+        "name": run.name,
+        "seed": seed,
+        "max_steps": STEPS,
+        "batch_size": 200,
+        "params": params,
+        "train_seconds": 100.0,
+        "metrics": {"accuracy": test, **{f"accuracy_last_{t}": test for t in "IARC"}},
+        "oracle": {"accuracy": 1.0},
+        "curve": [{"windows": 400_000, "accuracy": validation, "accuracy_all": 0.5}],
+        "flops_per_window": 1000,
+        "provenance": {"cpu": "test CPU"},
+    }
+
+
+def write(results, run, seed, validation, test):
+    write_json(
+        result_path(results, EXPERIMENT, run, seed, STEPS), fake_record(run, seed, validation, test)
+    )
+
+
+def test_grid_first_then_the_other_seeds_at_the_best_validation_rate(tmp_path):
+    entry = entries()[0]
+    plan = [(run.name, seeds) for run, seeds in leaderboard_runs(tmp_path, [0, 1, 2], STEPS)]
+    grid = [entry_run(entry, rate).name for rate in LEARNING_RATES]
+    assert [(name, [0]) for name in grid] == plan[: len(grid)]
+    assert all(seeds == [0] for _, seeds in plan)  # no grid finished: no seeds yet
+    write(tmp_path, entry_run(entry, LEARNING_RATES[0]), 0, validation=0.5, test=0.9)
+    write(tmp_path, entry_run(entry, LEARNING_RATES[1]), 0, validation=0.7, test=0.1)
+    plan = leaderboard_runs(tmp_path, [0, 1, 2], STEPS)
+    extra = [(run.name, seeds) for run, seeds in plan if seeds != [0]]
+    # validation picks the rate; the test accuracy is never looked at
+    assert extra == [(entry_run(entry, LEARNING_RATES[1]).name, [1, 2])]
+
+
+def test_rows_are_the_picked_rates_seeds_with_mean_and_spread(tmp_path):
+    entry = entries()[0]
+    best = entry_run(entry, LEARNING_RATES[1])
+    write(tmp_path, entry_run(entry, LEARNING_RATES[0]), 0, validation=0.5, test=0.5)
+    for seed, test in enumerate((0.80, 0.82, 0.84)):
+        write(tmp_path, best, seed, validation=0.7, test=test)
+    (row,) = leaderboard_rows(tmp_path, STEPS)
+    assert row["architecture"] == entry.architecture and row["seeds"] == 3
+    assert row["accuracy_mean"] == pytest.approx(0.82)
+    assert row["accuracy_std"] == pytest.approx(0.02)
+    assert row["learning_rate"] == LEARNING_RATES[1]
+    assert row["windows_per_second"] == pytest.approx(2000 * 200 / 100)
+    needed = {
+        "architecture",
+        "model_type",
+        "track",
+        "params",
+        "seeds",
+        "accuracy_mean",
+        "accuracy_std",
+    }
+    assert needed <= set(json.loads(rows_json([row]))[0])
+    assert next(csv.DictReader(io.StringIO(rows_csv([row]))))["architecture"] == entry.architecture
+    table = rows_markdown([row])
+    assert "0.8200 ± 0.0200" in table and "test CPU" in table
+
+
+def test_every_entry_has_a_unique_run_name_and_a_known_track():
+    names = [entry_run(e, rate).name for e in entries() for rate in LEARNING_RATES]
+    assert len(names) == len(set(names))
+    tracks = {e.track for e in entries()}
+    assert tracks == {"small", "large"}
+    hf_types = {e.model_type for e in entries() if e.track == "small"} - {"iarc"}
+    assert len(hf_types) >= 8
+
+
+@pytest.mark.parametrize("entry", entries(), ids=lambda e: f"{e.track}:{e.architecture}")
+def test_every_entry_is_the_size_of_its_track(entry):
+    from iarc_hf.memory import parameter_count
+    from iarc_hf.training_args import ModelArguments, build_model_config
+
+    task = IARCTask("IARC")
+    model_args = ModelArguments(preset=entry.preset, **entry.model)
+    params = parameter_count(build_model_config(model_args, task))
+    assert track_of(params) == entry.track, params
+
+
+def test_lstm_flops_are_counted_by_hand_beside_the_counter():
+    from iarc_hf import IARCConfig, IARCModel
+
+    task = IARCTask("IARC")
+    config = IARCConfig.from_preset("lstm", lstm_hidden_size=8).for_task(16, 4, 24, "tape")
+    model = IARCModel(config)
+    by_hand = lstm_flops_per_window(model, 24)
+    assert by_hand == 24 * 2 * 4 * 8 * ((20 + 8) + (8 + 8))
+    assert forward_flops_per_window(model, task) > by_hand  # plus the head's product
+
+
+def test_backbone_presets_are_in_the_leaderboard():
+    assert {e.preset for e in entries()} >= set(BACKBONE_PRESETS)
+    assert torch.get_num_threads() >= 1
