@@ -212,9 +212,16 @@ def main(argv=None) -> None:
     elif args.command == "plan":
         plan(args)
     else:
+        from pathlib import Path
+
+        from iarc_hf.leaderboard import write_readme_block
         from iarc_hf.report import write_report
 
         print(f"wrote {write_report(args.results_dir)}")
+        readme = Path(args.results_dir).resolve().parent / "README.md"
+        if readme.is_file():  # the project's README, beside results/
+            write_readme_block(readme, args.results_dir)
+            print(f"wrote the leaderboard into {readme}")
 
 
 if __name__ == "__main__":

@@ -125,3 +125,23 @@ def test_lstm_flops_are_counted_by_hand_beside_the_counter():
 def test_backbone_presets_are_in_the_leaderboard():
     assert {e.preset for e in entries()} >= set(BACKBONE_PRESETS)
     assert torch.get_num_threads() >= 1
+
+
+def test_the_readmes_leaderboard_is_generated_from_the_committed_results():
+    from pathlib import Path
+
+    from iarc_hf.leaderboard import BLOCK_END, BLOCK_START, leaderboard_block
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text()
+    block = text.split(BLOCK_START, 1)[1].split(BLOCK_END, 1)[0]
+    assert block == "\n" + leaderboard_block(root / "results"), (
+        "README.md's leaderboard is stale: python scripts/reproduce.py report"
+    )
+
+
+def test_replace_block_needs_the_markers():
+    from iarc_hf.leaderboard import replace_block
+
+    with pytest.raises(ValueError, match="markers"):
+        replace_block("no markers here", "table")

@@ -186,7 +186,7 @@ def _row(entry: Entry, rate: float, records: list[dict], results_dir, max_steps,
         "params": first["params"],
         "seeds": len(records),
         "accuracy_mean": mean,
-        "accuracy_std": std,
+        "accuracy_std": std if len(records) > 1 else None,  # one seed has no spread
         **{f"accuracy_last_{task}": value for task, value in per_task.items()},
         "learning_rate": rate,
         "lr_grid_validation": grid,
@@ -219,7 +219,8 @@ COLUMNS = (
 
 def _cell(row: dict, key: str) -> str:
     if key == "accuracy":
-        return f"{row['accuracy_mean']:.4f} ± {row['accuracy_std']:.4f}"
+        spread = row["accuracy_std"]
+        return f"{row['accuracy_mean']:.4f}" + ("" if spread is None else f" ± {spread:.4f}")
     if key == "learning_rate":
         grid = ", ".join(
             f"{rate}: {'–' if acc is None else f'{acc:.3f}'}"
@@ -263,3 +264,36 @@ def rows_csv(rows: list[dict]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+BLOCK_START, BLOCK_END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
+
+
+def leaderboard_block(results_dir="results") -> str:
+    """The README's leaderboard, generated from the result JSONs (never copied by hand)."""
+    rows = leaderboard_rows(results_dir)
+    if not rows:
+        return (
+            "*No leaderboard run has finished its grid yet: "
+            "`python scripts/reproduce.py run leaderboard` trains them.*\n"
+        )
+    complete = sum(row["seeds"] >= 3 for row in rows)
+    return (
+        f"{complete} of {len(entries())} entries have 3 seeds; rows with fewer are still "
+        "running (`python scripts/reproduce.py plan leaderboard`).\n" + rows_markdown(rows)
+    )
+
+
+def replace_block(text: str, block: str) -> str:
+    """`text` with the part between the leaderboard markers replaced by `block`."""
+    if BLOCK_START not in text or BLOCK_END not in text:
+        raise ValueError(f"the README has no {BLOCK_START} ... {BLOCK_END} markers")
+    head, rest = text.split(BLOCK_START, 1)
+    return f"{head}{BLOCK_START}\n{block}{BLOCK_END}{rest.split(BLOCK_END, 1)[1]}"
+
+
+def write_readme_block(readme, results_dir="results") -> None:
+    from iarc_hf.files import write_text_atomically
+
+    readme = Path(readme)
+    write_text_atomically(readme, replace_block(readme.read_text(), leaderboard_block(results_dir)))
