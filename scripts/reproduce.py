@@ -156,6 +156,33 @@ def plan_state(job, done: bool, step: int, problems: list[str]) -> str:
     return f"resumes at {step}" if step else "new"
 
 
+def rerun_command(args) -> dict:
+    from iarc_hf.rerun import rerun
+    from iarc_hf.results import BrokenResult
+
+    if args.threads is not None and args.threads < 1:
+        raise SystemExit(f"--threads must be a positive integer, got {args.threads}")
+    try:
+        done = rerun(args.result, args.scratch, args.threads)
+    except FileNotFoundError:
+        raise SystemExit(f"error: {args.result} does not exist") from None
+    except (BrokenResult, ValueError) as error:
+        raise SystemExit(f"error: {error}") from None
+    except KeyboardInterrupt:
+        print(INTERRUPTED.replace("the same command resumes every unfinished run", "rerun again"))
+        raise SystemExit(130) from None
+    print(f"rerun of {args.result} ({done['threads']} threads) in {done['scratch']}")
+    print(f"{'metric':<22} {'difference (rerun - result)':>28}")
+    for name, difference in done["differences"].items():
+        shown = "–" if difference is None else f"{difference:+.6f}"
+        print(f"{name:<22} {shown:>28}")
+    exact = all(d in (0, None) for d in done["differences"].values())
+    print(
+        "bit-exact: every metric equal" if exact else "not bit-exact (see provenance: CPU, threads)"
+    )
+    return done
+
+
 def _add_grid_arguments(parser) -> None:
     parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -206,11 +233,20 @@ def main(argv=None) -> None:
     _add_grid_arguments(plan_parser)
     report_parser = sub.add_parser("report", help="tables and plots from the finished runs")
     report_parser.add_argument("--results_dir", default="results")
+    rerun_parser = sub.add_parser(
+        "rerun",
+        help="train a result JSON's run again into a scratch folder; print the metric differences",
+    )
+    rerun_parser.add_argument("result", help="a result JSON, e.g. results/fig1/mlp_IARC_seed0.json")
+    rerun_parser.add_argument("--scratch", help="where the rerun trains (default: a temp folder)")
+    rerun_parser.add_argument("--threads", type=int, help="torch threads (default: the JSON's)")
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args)
     elif args.command == "plan":
         plan(args)
+    elif args.command == "rerun":
+        rerun_command(args)
     else:
         from pathlib import Path
 

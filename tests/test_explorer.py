@@ -193,7 +193,10 @@ def test_a_trap_folder_never_runs_its_code(checkpoints, tmp_path):
     llama = trap_folder(Path(checkpoints["lstm"]), tmp_path / "llama", marker, "llama")
     result = explore("IARC", "7^I 8 9", [str(trap), str(llama)])
     assert [view.name for view in result.models] == [str(trap)]  # loaded as IARC, by our class
-    assert result.problems == [f"{llama}: model_type 'llama' is not an IARC model; only ('iarc',) load"]  # fmt: skip
+    from iarc_hf.safe_loading import MODEL_TYPES
+
+    allowed = tuple(MODEL_TYPES)  # iarc and iarc_backbone
+    assert result.problems == [f"{llama}: model_type 'llama' is not an IARC model; only {allowed} load"]  # fmt: skip
     typing_on = ServedCheckpoints(allow_hub_ids=True)
     refused = explore("IARC", "7^I 8 9", [str(trap)], served=typing_on)
     assert not refused.models and "local paths are not served" in refused.problems[0]
