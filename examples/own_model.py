@@ -5,7 +5,7 @@ leaderboard's windows with its recipe and metrics.
 
 Any `nn.Module` (or `transformers.PreTrainedModel`) works if `model(input_ids=..., control_ids=...)`
 returns next-symbol logits (batch, L, N) — a tensor or an output with `.logits` — and position t
-sees positions <= t only (`iarc_hf.own_model` says the whole contract).
+sees positions <= t only (`iarc_hf.training.own_model` says the whole contract).
 """
 
 import argparse
@@ -13,8 +13,8 @@ import argparse
 import torch
 from torch import nn
 
-from iarc_hf.own_model import train_and_score
-from iarc_hf.tasks import IARCTask
+from iarc_hf.data.tasks import IARCTask
+from iarc_hf.training.own_model import train_and_score
 
 
 class GRUModel(nn.Module):

@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from iarc_hf.error_analysis import analyse, plot_errors
-from iarc_hf.evaluation import load_for_evaluation, task_for_model
+from iarc_hf.data.generator import generate_split
+from iarc_hf.eval.error_analysis import analyse, plot_errors
+from iarc_hf.eval.evaluation import load_for_evaluation, task_for_model
 from iarc_hf.files import write_json
-from iarc_hf.generator import generate_split
 
 
 def main(argv=None) -> dict:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import sys
 
-from iarc_hf.benchmarks import eval_memory, generator, speedrun, sweep, train_step
+from iarc_hf.benchmarks import eval_memory, generator_speed, speedrun, sweep_speed, train_step
 
 BENCHES = {
-    "generator": generator.main,
+    "generator": generator_speed.main,
     "train-step": train_step.main,
-    "sweep": sweep.main,
+    "sweep": sweep_speed.main,
     "speedrun": speedrun.main,
     "eval-memory": eval_memory.main,
 }

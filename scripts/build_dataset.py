@@ -15,12 +15,12 @@ import argparse
 import shlex
 import sys
 
-from iarc_hf.builder import all_control_sets
 from iarc_hf.cli_checks import non_negative_int, positive_int, writable_path_problem
-from iarc_hf.dataset_folder import DatasetFolderError
-from iarc_hf.dataset_repo import build_dataset_repo, push_dataset_repo
-from iarc_hf.hub import HubPushError
-from iarc_hf.tasks import PUBLISHED_CONFIGS
+from iarc_hf.data.builder import all_control_sets
+from iarc_hf.data.dataset_folder import DatasetFolderError
+from iarc_hf.data.tasks import PUBLISHED_CONFIGS
+from iarc_hf.hub.dataset_repo import build_dataset_repo, push_dataset_repo
+from iarc_hf.hub.push import HubPushError
 
 
 def parse_args(argv=None) -> argparse.Namespace:

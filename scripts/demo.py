@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 
-from iarc_hf.generator import generate, generate_split
-from iarc_hf.metrics import oracle_metrics
-from iarc_hf.tasks import PUBLISHED_CONFIGS, IARCTask, format_window
-from iarc_hf.training import train
-from iarc_hf.training_args import DataArguments, ModelArguments, RunArguments
+from iarc_hf.data.generator import generate, generate_split
+from iarc_hf.data.tasks import PUBLISHED_CONFIGS, IARCTask, format_window
+from iarc_hf.eval.metrics import oracle_metrics
+from iarc_hf.training.arguments import DataArguments, ModelArguments, RunArguments
+from iarc_hf.training.loop import train
 
 
 def show_benchmark() -> None:

@@ -18,10 +18,10 @@ from iarc_hf.cli_checks import (
     positive_int,
     writable_path_problem,
 )
-from iarc_hf.evaluation import evaluate_split, load_for_evaluation, task_for_model
+from iarc_hf.data.generator import SPLITS
+from iarc_hf.eval.evaluation import evaluate_split, load_for_evaluation, task_for_model
+from iarc_hf.eval.metrics import METRIC_NAMES
 from iarc_hf.files import write_json
-from iarc_hf.generator import SPLITS
-from iarc_hf.metrics import METRIC_NAMES
 
 
 def main(argv=None) -> dict:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from iarc_hf.leaderboard import (
+from iarc_hf.experiments.leaderboard import (
     LEADERBOARD_STEPS,
     leaderboard_rows,
     rows_csv,

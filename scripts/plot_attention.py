@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import argparse
 
-from iarc_hf.attention_plot import attention_maps, pick_window, plot_attention
-from iarc_hf.evaluation import load_for_evaluation, task_for_model
-from iarc_hf.generator import SPLITS, generate_split
-from iarc_hf.tasks import format_window
+from iarc_hf.data.generator import SPLITS, generate_split
+from iarc_hf.data.tasks import format_window
+from iarc_hf.eval.evaluation import load_for_evaluation, task_for_model
+from iarc_hf.viz.attention_maps import attention_maps, pick_window, plot_attention
 
 
 def main(argv=None):

@@ -9,8 +9,8 @@ The folder that is uploaded is assembled first (`--folder`), so it can be inspec
 import argparse
 from pathlib import Path
 
-from iarc_hf.hub import HubPushError
-from iarc_hf.space import build_space_folder, push_space
+from iarc_hf.hub.push import HubPushError
+from iarc_hf.hub.space import build_space_folder, push_space
 
 REPO = Path(__file__).resolve().parents[1]
 

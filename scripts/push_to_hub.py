@@ -10,7 +10,7 @@ clear message and leaves the folder as it was.
 
 import argparse
 
-from iarc_hf.hub import HubPushError, push_model_folder
+from iarc_hf.hub.push import HubPushError, push_model_folder
 
 
 def main(argv=None) -> None:

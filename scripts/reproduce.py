@@ -22,10 +22,10 @@ import sys
 
 import torch
 
-from iarc_hf.checkpoints import BrokenCheckpoint
-from iarc_hf.experiments import DEFAULT_STEPS, EXPERIMENTS, PAPER_STEPS
+from iarc_hf.experiments.jobs import execute, list_jobs
+from iarc_hf.experiments.registry import DEFAULT_STEPS, EXPERIMENTS, PAPER_STEPS
 from iarc_hf.files import write_json
-from iarc_hf.jobs import execute, list_jobs
+from iarc_hf.training.checkpoints import BrokenCheckpoint
 
 INTERRUPTED = "interrupted: the same command resumes every unfinished run from its checkpoint"
 
@@ -98,7 +98,7 @@ def run_one(job, command: str) -> None:
 
 
 def run_on_ray(args, jobs, command: str) -> None:
-    from iarc_hf.sweep import run_sweep
+    from iarc_hf.experiments.sweep import run_sweep
 
     try:
         summary = run_sweep(
@@ -157,8 +157,8 @@ def plan_state(job, done: bool, step: int, problems: list[str]) -> str:
 
 
 def rerun_command(args) -> dict:
-    from iarc_hf.rerun import rerun
-    from iarc_hf.results import BrokenResult
+    from iarc_hf.experiments.rerun import rerun
+    from iarc_hf.experiments.results import BrokenResult
 
     if args.threads is not None and args.threads < 1:
         raise SystemExit(f"--threads must be a positive integer, got {args.threads}")
@@ -250,8 +250,8 @@ def main(argv=None) -> None:
     else:
         from pathlib import Path
 
-        from iarc_hf.leaderboard import write_readme_block
-        from iarc_hf.report import write_report
+        from iarc_hf.experiments.leaderboard import write_readme_block
+        from iarc_hf.experiments.report import write_report
 
         print(f"wrote {write_report(args.results_dir)}")
         readme = Path(args.results_dir).resolve().parent / "README.md"

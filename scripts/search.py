@@ -17,9 +17,15 @@ import argparse
 import shlex
 import sys
 
-from iarc_hf.checkpoints import BrokenCheckpoint
+from iarc_hf.experiments.search import (
+    EXPERIMENT,
+    load_existing_study,
+    run_search,
+    storage_url,
+    summary,
+)
 from iarc_hf.files import write_json
-from iarc_hf.search import EXPERIMENT, load_existing_study, run_search, storage_url, summary
+from iarc_hf.training.checkpoints import BrokenCheckpoint
 
 
 def run(args, storage: str, command: str):

@@ -7,7 +7,7 @@
         --recipe best                               # a named recipe; later flags override it
     accelerate launch scripts/train.py config.yaml          # the same arguments from a file
 
-Arguments are those of `iarc_hf.training_args` (`--help` lists them all); on one CPU,
+Arguments are those of `iarc_hf.training.arguments` (`--help` lists them all); on one CPU,
 `python scripts/train.py ...` works too.
 """
 
@@ -15,9 +15,9 @@ import sys
 
 from transformers import HfArgumentParser
 
-from iarc_hf.experiments import RECIPES
-from iarc_hf.training import train
-from iarc_hf.training_args import DataArguments, ModelArguments, RunArguments
+from iarc_hf.experiments.registry import RECIPES
+from iarc_hf.training.arguments import DataArguments, ModelArguments, RunArguments
+from iarc_hf.training.loop import train
 
 
 def parse(argv: list[str]):
@@ -33,7 +33,8 @@ def parse(argv: list[str]):
 
 
 def take_recipe(argv: list[str]) -> tuple[list[str], str | None]:
-    """`--recipe NAME` out of argv: a named optimizer + schedule of `iarc_hf.experiments.RECIPES`."""
+    """`--recipe NAME` out of argv: a named optimizer + schedule of
+    `iarc_hf.experiments.registry.RECIPES`."""
     rest, recipe, args = [], None, iter(argv)
     for arg in args:
         if arg == "--recipe":

@@ -1,12 +1,12 @@
 """The oracle of the spec, written literally: one hypothesis per (task, k) or (task, anchor).
 
-Slow and plain on purpose; `iarc_hf.oracle` (vectorised, one state per task family) is
+Slow and plain on purpose; `iarc_hf.data.oracle` (vectorised, one state per task family) is
 tested against it.
 """
 
 from fractions import Fraction
 
-from iarc_hf.tasks import IARCTask
+from iarc_hf.data.tasks import IARCTask
 
 
 def literal_oracle(task: IARCTask, symbols: list[int], letters: list[str | None]):

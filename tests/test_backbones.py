@@ -12,7 +12,9 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from test_modeling import LOADER
 
-from iarc_hf.backbones import (
+from iarc_hf.data.tasks import IARCTask
+from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
+from iarc_hf.training.backbones import (
     BACKBONE_PRESETS,
     TRACKS,
     backbone_config,
@@ -20,8 +22,6 @@ from iarc_hf.backbones import (
     preset_backbone,
     track_of,
 )
-from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
-from iarc_hf.tasks import IARCTask
 
 TASK = IARCTask("IARC")
 N, C = TASK.n_symbols, TASK.n_controls

@@ -11,11 +11,11 @@ import pytest
 from datasets import load_dataset
 
 import iarc_hf  # noqa: F401 - registers "iarc" with datasets
-from iarc_hf.builder import all_control_sets, load_iarc
-from iarc_hf.dataset_repo import build_dataset_repo, push_dataset_repo
-from iarc_hf.generator import FIELDS, generate_split
-from iarc_hf.hub import HubPushError
-from iarc_hf.tasks import PUBLISHED_CONFIGS, IARCTask
+from iarc_hf.data.builder import all_control_sets, load_iarc
+from iarc_hf.data.generator import FIELDS, generate_split
+from iarc_hf.data.tasks import PUBLISHED_CONFIGS, IARCTask
+from iarc_hf.hub.dataset_repo import build_dataset_repo, push_dataset_repo
+from iarc_hf.hub.push import HubPushError
 
 SMALL = {"train_size": 300, "validation_size": 100, "test_size": 200}
 

@@ -14,9 +14,13 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import train as train_script  # noqa: E402
 
-from iarc_hf.checkpoint_checks import safetensors_problem  # noqa: E402
-from iarc_hf.checkpoints import BrokenCheckpoint, resolve_resume, verify_checkpoint  # noqa: E402
-from iarc_hf.training import train  # noqa: E402
+from iarc_hf.training.checkpoint_checks import safetensors_problem  # noqa: E402
+from iarc_hf.training.checkpoints import (  # noqa: E402
+    BrokenCheckpoint,
+    resolve_resume,
+    verify_checkpoint,
+)
+from iarc_hf.training.loop import train  # noqa: E402
 
 RUN = [
     "--preset", "transformer-dpa", "--num_hidden_layers", "1", "--dropout", "0.1",

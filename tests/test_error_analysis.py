@@ -10,7 +10,7 @@ import pytest
 import torch
 from tiny_checkpoints import tiny_checkpoint
 
-from iarc_hf.error_analysis import analyse, last_position_frame, sliced_accuracy
+from iarc_hf.eval.error_analysis import analyse, last_position_frame, sliced_accuracy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import analyze_errors  # noqa: E402

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-import iarc_hf.generator as generator
+import iarc_hf.data.generator as generator
 from iarc_hf.configuration_iarc import IARCConfig
-from iarc_hf.evaluation import batches_of, evaluate_model, evaluate_split, predict
-from iarc_hf.generator import generate_split, iter_split
-from iarc_hf.metrics import (
+from iarc_hf.data.generator import generate_split, iter_split
+from iarc_hf.data.tasks import IARCTask
+from iarc_hf.eval.evaluation import batches_of, evaluate_model, evaluate_split, predict
+from iarc_hf.eval.metrics import (
     add_counts,
     compute_metrics,
     metric_counts,
@@ -18,7 +19,6 @@ from iarc_hf.metrics import (
     oracle_metrics,
 )
 from iarc_hf.modeling_iarc import IARCModel
-from iarc_hf.tasks import IARCTask
 
 
 def same(a: dict, b: dict) -> bool:

@@ -1,5 +1,5 @@
-"""The explorer's logic (iarc_hf.explorer): typed windows parse back to the dataset's windows, the
-annotation agrees with the dataset's fields wherever the window alone determines them, bad input
+"""The explorer's logic (iarc_hf.viz.explorer): typed windows parse back to the dataset's windows,
+the annotation agrees with the dataset's fields wherever the window alone determines them, bad input
 is a ValueError that names the cell, and checkpoints' predictions and maps are shown. Serving
 is safe: a checkpoint's own code never runs, a typed string is only ever a Hub id (and only when
 the operator allows typing), a request is capped and leaves no files, one broken checkpoint is
@@ -15,9 +15,11 @@ import pytest
 from checkpoint_traps import FakeHub, trap_folder, with_config
 from tiny_checkpoints import tiny_checkpoint
 
-from iarc_hf.attention_plot import figure_size
-from iarc_hf.evaluation import predict
-from iarc_hf.explorer import (
+from iarc_hf.data.generator import IGNORE_INDEX, generate_split
+from iarc_hf.data.tasks import PUBLISHED_CONFIGS, IARCTask, format_window, parse_window
+from iarc_hf.eval.evaluation import predict
+from iarc_hf.viz.attention_maps import figure_size
+from iarc_hf.viz.explorer import (
     MAX_MAPS_SIZE,
     _load,
     accuracy_lines,
@@ -28,9 +30,7 @@ from iarc_hf.explorer import (
     stacked_maps,
     window_html,
 )
-from iarc_hf.explorer_checkpoints import MAX_CHECKPOINTS, ServedCheckpoints
-from iarc_hf.generator import IGNORE_INDEX, generate_split
-from iarc_hf.tasks import PUBLISHED_CONFIGS, IARCTask, format_window, parse_window
+from iarc_hf.viz.explorer_checkpoints import MAX_CHECKPOINTS, ServedCheckpoints
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "spaces" / "explorer"))
 
@@ -193,7 +193,7 @@ def test_a_trap_folder_never_runs_its_code(checkpoints, tmp_path):
     llama = trap_folder(Path(checkpoints["lstm"]), tmp_path / "llama", marker, "llama")
     result = explore("IARC", "7^I 8 9", [str(trap), str(llama)])
     assert [view.name for view in result.models] == [str(trap)]  # loaded as IARC, by our class
-    from iarc_hf.safe_loading import MODEL_TYPES
+    from iarc_hf.hub.safe_loading import MODEL_TYPES
 
     allowed = tuple(MODEL_TYPES)  # iarc and iarc_backbone
     assert result.problems == [f"{llama}: model_type 'llama' is not an IARC model; only {allowed} load"]  # fmt: skip

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from tiny_checkpoints import tiny_checkpoint
 
-from iarc_hf.evaluation import predict
-from iarc_hf.explorer import annotate, draw_window, load_checkpoint
-from iarc_hf.tasks import IARCTask
+from iarc_hf.data.tasks import IARCTask
+from iarc_hf.eval.evaluation import predict
+from iarc_hf.viz.explorer import annotate, draw_window, load_checkpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 REPO = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from iarc_hf.frontier_report import frontier_rows, frontier_table, goals_met
+from iarc_hf.experiments.frontier_report import frontier_rows, frontier_table, goals_met
 
 
 def record(name, seed, accuracy, steps=2000, batch=200, params=1_446_116, experiment="frontier"):

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iarc_hf.builder import all_control_sets
-from iarc_hf.generator import (
+from iarc_hf.data.builder import all_control_sets
+from iarc_hf.data.generator import (
     CHUNK_SIZE,
     FIELDS,
     control_tape,
@@ -22,8 +22,8 @@ from iarc_hf.generator import (
     reference_window,
     stream_batch,
 )
-from iarc_hf.oracle import inline_to_tape
-from iarc_hf.tasks import IARCTask
+from iarc_hf.data.oracle import inline_to_tape
+from iarc_hf.data.tasks import IARCTask
 
 CONTROL_SETS = all_control_sets()
 
@@ -141,7 +141,8 @@ def test_same_seed_same_bytes_in_a_new_process():
     here = _digest(generate_split(task, "validation", 1000, seed=5))
     assert here == _digest(generate_split(task, "validation", 1000, seed=5))
     code = (
-        "from iarc_hf.tasks import IARCTask; from iarc_hf.generator import generate_split;"
+        "from iarc_hf.data.tasks import IARCTask;"
+        "from iarc_hf.data.generator import generate_split;"
         "import hashlib, numpy as np;"
         "b = generate_split(IARCTask('IAR', max_gap=7), 'validation', 1000, seed=5);"
         "h = hashlib.sha256();"

@@ -6,7 +6,7 @@ import torch
 from huggingface_hub.utils import filter_repo_objects
 
 from iarc_hf.configuration_iarc import IARCConfig
-from iarc_hf.hub import publishable_files, push_model_folder
+from iarc_hf.hub.push import publishable_files, push_model_folder
 from iarc_hf.modeling_iarc import IARCModel
 
 FINISH_FILES = ["README.md", "all_results.json", "metrics.jsonl", "training_args.json"]

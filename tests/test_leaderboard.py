@@ -7,11 +7,9 @@ import json
 import pytest
 import torch
 
-from iarc_hf.backbones import BACKBONE_PRESETS, track_of
-from iarc_hf.experiments import result_path
-from iarc_hf.files import write_json
-from iarc_hf.flops import forward_flops_per_window, lstm_flops_per_window
-from iarc_hf.leaderboard import (
+from iarc_hf.data.tasks import IARCTask
+from iarc_hf.eval.flops import forward_flops_per_window, lstm_flops_per_window
+from iarc_hf.experiments.leaderboard import (
     EXPERIMENT,
     LEARNING_RATES,
     entries,
@@ -22,7 +20,9 @@ from iarc_hf.leaderboard import (
     rows_json,
     rows_markdown,
 )
-from iarc_hf.tasks import IARCTask
+from iarc_hf.experiments.registry import result_path
+from iarc_hf.files import write_json
+from iarc_hf.training.backbones import BACKBONE_PRESETS, track_of
 
 STEPS = 2000
 
@@ -103,7 +103,7 @@ def test_every_entry_has_a_unique_run_name_and_a_known_track():
 @pytest.mark.parametrize("entry", entries(), ids=lambda e: f"{e.track}:{e.architecture}")
 def test_every_entry_is_the_size_of_its_track(entry):
     from iarc_hf.memory import parameter_count
-    from iarc_hf.training_args import ModelArguments, build_model_config
+    from iarc_hf.training.arguments import ModelArguments, build_model_config
 
     task = IARCTask("IARC")
     model_args = ModelArguments(preset=entry.preset, **entry.model)
@@ -130,7 +130,7 @@ def test_backbone_presets_are_in_the_leaderboard():
 def test_the_readmes_leaderboard_is_generated_from_the_committed_results():
     from pathlib import Path
 
-    from iarc_hf.leaderboard import BLOCK_END, BLOCK_START, leaderboard_block
+    from iarc_hf.experiments.leaderboard import BLOCK_END, BLOCK_START, leaderboard_block
 
     root = Path(__file__).resolve().parents[1]
     text = (root / "README.md").read_text()
@@ -141,7 +141,7 @@ def test_the_readmes_leaderboard_is_generated_from_the_committed_results():
 
 
 def test_replace_block_needs_the_markers():
-    from iarc_hf.leaderboard import replace_block
+    from iarc_hf.experiments.leaderboard import replace_block
 
     with pytest.raises(ValueError, match="markers"):
         replace_block("no markers here", "table")

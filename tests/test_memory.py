@@ -6,7 +6,8 @@ import tracemalloc
 import pytest
 
 from iarc_hf.configuration_iarc import PRESETS, IARCConfig
-from iarc_hf.generator import generate
+from iarc_hf.data.generator import generate
+from iarc_hf.data.tasks import IARCTask
 from iarc_hf.memory import (
     MEMORY_CAP_BYTES,
     format_bytes,
@@ -16,7 +17,6 @@ from iarc_hf.memory import (
     parameter_count,
 )
 from iarc_hf.modeling_iarc import IARCModel
-from iarc_hf.tasks import IARCTask
 
 
 @pytest.mark.parametrize(

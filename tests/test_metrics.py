@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from iarc_hf.metrics import METRIC_NAMES, compute_metrics, last_labelled_position
+from iarc_hf.eval.metrics import METRIC_NAMES, compute_metrics, last_labelled_position
 
 
 def batch():
@@ -61,6 +61,6 @@ def test_shape_mismatch():
     [("IARC", "cisformer-ea on IARC"), ("IA", "cisformer-ea on IARC (config IA)")],
 )
 def test_model_card_title_names_the_config_once(config, title):
-    from iarc_hf.cards import card_title
+    from iarc_hf.hub.cards import card_title
 
     assert card_title("cisformer-ea", config) == title

@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from transformers import AutoModel
 
 from iarc_hf import IARCBackboneModel, IARCModel, IARCTask
-from iarc_hf.safe_loading import load_checkpoint, source_for
+from iarc_hf.hub.safe_loading import load_checkpoint, source_for
 
 FIXTURES = Path(__file__).resolve().parent / "data" / "checkpoints_v0_1"
 CHECKPOINTS = {"cisformer-ea": IARCModel, "lstm": IARCModel, "llama-backbone": IARCBackboneModel}

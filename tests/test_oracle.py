@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from literal_oracle import literal_oracle
 
-from iarc_hf.builder import all_control_sets
-from iarc_hf.generator import generate
-from iarc_hf.metrics import oracle_metrics
-from iarc_hf.oracle import oracle_predict
-from iarc_hf.tasks import IARCTask
+from iarc_hf.data.builder import all_control_sets
+from iarc_hf.data.generator import generate
+from iarc_hf.data.oracle import oracle_predict
+from iarc_hf.data.tasks import IARCTask
+from iarc_hf.eval.metrics import oracle_metrics
 
 
 @settings(max_examples=40, deadline=None)

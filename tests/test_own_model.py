@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from iarc_hf.own_model import next_symbol_loss, train_and_score
-from iarc_hf.tasks import IARCTask
+from iarc_hf.data.tasks import IARCTask
+from iarc_hf.training.own_model import next_symbol_loss, train_and_score
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "own_model.py"
 

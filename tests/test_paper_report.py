@@ -3,8 +3,8 @@ count in every cell, the command that completes what is not done; on hand-made r
 
 import pytest
 
-from iarc_hf.experiments import EXPERIMENTS, PAPER_STEPS
-from iarc_hf.paper_report import FULL_SEEDS, PAPER_TABLES, side_by_side
+from iarc_hf.experiments.paper_report import FULL_SEEDS, PAPER_TABLES, side_by_side
+from iarc_hf.experiments.registry import EXPERIMENTS, PAPER_STEPS
 
 
 def record(experiment, name, seed, accuracy, steps=PAPER_STEPS, label=""):

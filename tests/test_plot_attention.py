@@ -14,7 +14,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import plot_attention  # noqa: E402
 from tiny_checkpoints import tiny_checkpoint  # noqa: E402
 
-from iarc_hf.attention_plot import anchors, figure_size, pick_window  # noqa: E402
+from iarc_hf.viz.attention_maps import anchors, figure_size, pick_window  # noqa: E402
 
 
 @pytest.fixture(scope="module")

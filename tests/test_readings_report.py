@@ -3,14 +3,14 @@ records whose numbers are known."""
 
 import pytest
 
-from iarc_hf.readings_report import (
+from iarc_hf.experiments.readings_report import (
     accuracies,
     ea_minus_dpa_table,
     effects_table,
     paired,
     plot_effects,
 )
-from iarc_hf.report import write_report
+from iarc_hf.experiments.report import write_report
 
 
 def record(preset, label, seed, accuracy, config="IARC", steps=500):

@@ -11,7 +11,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import reproduce  # noqa: E402
 
-from iarc_hf.experiments import EXPERIMENTS  # noqa: E402
+from iarc_hf.experiments.registry import EXPERIMENTS  # noqa: E402
 
 REQUIRED = {
     "preset",
@@ -85,7 +85,7 @@ def _grid(tmp_path, *extra) -> list[str]:
 
 
 def _job(tmp_path):
-    from iarc_hf.jobs import list_jobs
+    from iarc_hf.experiments.jobs import list_jobs
 
     (job,) = list_jobs("fig1", [0], 2, tmp_path / "results", tmp_path / "runs", ["mlp_IARC"])
     return job
@@ -154,7 +154,7 @@ def test_a_result_without_its_accuracy_is_not_done(tmp_path):
 
 
 def test_a_damaged_checkpoint_shows_in_the_plan_and_stops_run_with_the_fix(tmp_path, capsys):
-    from iarc_hf.training import train
+    from iarc_hf.training.loop import train
 
     job = _job(tmp_path)
     train(*job.arguments(), command="test", stop_after=1, show_progress=False)

@@ -1,5 +1,5 @@
-"""Checkpoints load as IARC models by the package's own classes (iarc_hf.safe_loading): a folder's
-or Hub repo's code never runs; another model type is refused from config.json alone; a model
+"""Checkpoints load as IARC models by the package's own classes (iarc_hf.hub.safe_loading): a
+folder's or Hub repo's code never runs; another model type is refused from config.json alone; a model
 too large for the explorer is refused before a weight is fetched; pickles are never opened; a
 broken safetensors file is one line naming it. The CLIs (evaluate, plot_attention, train) load
 the same way."""
@@ -16,9 +16,9 @@ from safetensors.torch import load_file, save_file
 from tiny_checkpoints import tiny_checkpoint
 
 from iarc_hf import IARCConfig, IARCModel, IARCTask
-from iarc_hf.evaluation import load_for_evaluation, predict
-from iarc_hf.generator import generate_split
-from iarc_hf.safe_loading import CheckpointError, SizeLimits, hub_source, load_checkpoint
+from iarc_hf.data.generator import generate_split
+from iarc_hf.eval.evaluation import load_for_evaluation, predict
+from iarc_hf.hub.safe_loading import CheckpointError, SizeLimits, hub_source, load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
@@ -176,8 +176,8 @@ def test_plot_attention_script_runs_a_trap_folder_without_its_code(good, tmp_pat
 def test_training_from_a_trap_folder_uses_the_package_classes(good, tmp_path, marker):
     import train as train_script
 
-    from iarc_hf.training import train
-    from iarc_hf.training_args import build_model_config
+    from iarc_hf.training.arguments import build_model_config
+    from iarc_hf.training.loop import train
 
     trap = trap_folder(good, tmp_path / "trap", marker)
     args = ["--model_name_or_path", str(trap), "--output_dir", str(tmp_path / "out"),

@@ -10,9 +10,9 @@ from pathlib import Path
 import optuna
 import pytest
 
-import iarc_hf.training as training
-from iarc_hf.jobs import job_for
-from iarc_hf.search import (
+import iarc_hf.training.loop as training
+from iarc_hf.experiments.jobs import job_for
+from iarc_hf.experiments.search import (
     BASELINE,
     EXPERIMENT,
     GRACE_SECONDS,
@@ -96,7 +96,7 @@ def test_a_dead_trial_is_retried_by_its_heartbeat_and_resumes_its_run(
         resumes.append(run_args.resume_from_checkpoint)
         return real_train(model_args, data_args, run_args, **kw)
 
-    monkeypatch.setattr("iarc_hf.training.train", spy)
+    monkeypatch.setattr("iarc_hf.training.loop.train", spy)
     again = run_search("t", 3, WINDOWS, results_dir=results, runs_dir=runs, command="test")
     failed = again.trials[dead.number]
     retried = again.trials[-1]
@@ -112,7 +112,7 @@ def test_ctrl_c_queues_the_trial_again_and_exits_130(tmp_path, monkeypatch, caps
     def interrupted(job, command, show_progress=True):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("iarc_hf.search.execute", interrupted)
+    monkeypatch.setattr("iarc_hf.experiments.search.execute", interrupted)
     with pytest.raises(SystemExit) as stop:
         search_script.main(["run", "--study", "c", "--trials", "1", "--windows", str(WINDOWS),
                             "--results_dir", str(tmp_path)])  # fmt: skip
@@ -128,12 +128,12 @@ def test_ctrl_c_queues_the_trial_again_and_exits_130(tmp_path, monkeypatch, caps
 
 
 def test_a_diverging_trial_is_pruned_and_the_search_goes_on(tmp_path, monkeypatch):
-    from iarc_hf.training import LossNotFinite
+    from iarc_hf.training.loop import LossNotFinite
 
     def diverges(job, command, show_progress=True):
         raise LossNotFinite("the training loss became nan at step 3")
 
-    monkeypatch.setattr("iarc_hf.search.execute", diverges)
+    monkeypatch.setattr("iarc_hf.experiments.search.execute", diverges)
     study = run_search("d", 2, WINDOWS, results_dir=tmp_path, runs_dir=tmp_path / "runs")
     states = [t.state for t in study.trials]
     assert states == [optuna.trial.TrialState.PRUNED] * 2
@@ -191,7 +191,7 @@ SUMMARY = Path(__file__).resolve().parents[1] / "results" / "search" / "frontier
 def test_best_presets_are_the_committed_searchs_winners(attention):
     """`cisformer-*-best` + the `best-*` recipe are the best trial of each attention."""
     from iarc_hf.configuration_iarc import IARCConfig
-    from iarc_hf.experiments import RECIPES
+    from iarc_hf.experiments.registry import RECIPES
 
     winner = json.loads(SUMMARY.read_text())["best_per_attention"][attention]["recipe"]
     base = "cisformer-dpa" if attention == "dpa" else "cisformer-ea"

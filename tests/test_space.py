@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from iarc_hf.hub import HubPushError
-from iarc_hf.space import SPACE_FILES, build_space_folder, push_space
+from iarc_hf.hub.push import HubPushError
+from iarc_hf.hub.space import SPACE_FILES, build_space_folder, push_space
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "spaces" / "explorer"
@@ -23,7 +23,8 @@ def space(tmp_path_factory):
 
 def test_folder_holds_the_app_and_the_package(space):
     assert all((space / name).is_file() for name in SPACE_FILES)
-    assert (space / "iarc_hf" / "explorer.py").is_file()
+    assert (space / "iarc_hf" / "viz" / "explorer.py").is_file()
+    assert (space / "iarc_hf" / "hub" / "templates" / "model_card.md").is_file()
     assert not list(space.rglob("__pycache__"))
     assert not list(space.parent.glob(".*partial*"))
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import reproduce  # noqa: E402
 
-from iarc_hf.experiments import EXPERIMENTS, Run  # noqa: E402
-from iarc_hf.sweep_status import SweepStatus  # noqa: E402
+from iarc_hf.experiments.registry import EXPERIMENTS, Run  # noqa: E402
+from iarc_hf.experiments.sweep_status import SweepStatus  # noqa: E402
 
 ray = pytest.importorskip("ray")
 
@@ -86,7 +86,7 @@ def test_missing_ray_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_plan_lists_done_resumable_and_new_runs(tmp_path, capsys):
-    from iarc_hf.jobs import execute, list_jobs
+    from iarc_hf.experiments.jobs import execute, list_jobs
 
     done, partial, _ = list_jobs("smoke", [0, 1, 2], 8, tmp_path / "results", tmp_path / "runs",
                                  [TINY_DPA])  # fmt: skip
@@ -94,8 +94,8 @@ def test_plan_lists_done_resumable_and_new_runs(tmp_path, capsys):
     whole = {"experiment": "smoke", "name": TINY_DPA, "seed": 0, "max_steps": 8, "params": 1,
              "metrics": {"accuracy": 0.5}, "oracle": {}, "curve": []}  # fmt: skip
     done.result.write_text(json.dumps(whole))  # a JSON that parses with every field counts done
-    from iarc_hf.experiments import run_arguments
-    from iarc_hf.training import train
+    from iarc_hf.experiments.registry import run_arguments
+    from iarc_hf.training.loop import train
 
     train(*run_arguments(partial.spec, 1, 8, str(partial.output_dir)), stop_after=2,
           show_progress=False)  # fmt: skip

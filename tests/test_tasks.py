@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from iarc_hf.tasks import MAX_SYMBOLS, PUBLISHED_CONFIGS, IARCTask, run_rules
+from iarc_hf.data.tasks import MAX_SYMBOLS, PUBLISHED_CONFIGS, IARCTask, run_rules
 
 # The spec's worked examples, N = 16; `x^c` is control c on symbol x.
 WORKED_EXAMPLES = {

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from iarc_hf.builder import load_iarc
-from iarc_hf.tasks import IARCTask
-from iarc_hf.training import TrainBatches
+from iarc_hf.data.builder import load_iarc
+from iarc_hf.data.tasks import IARCTask
+from iarc_hf.training.loop import TrainBatches
 
 
 def whole_split_batches(task, data_args, run, process, world, steps):

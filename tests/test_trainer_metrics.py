@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from iarc_hf import compute_metrics, load_iarc, make_compute_metrics
-from iarc_hf.evaluation import predict
-from iarc_hf.metrics import METRIC_NAMES
+from iarc_hf.eval.evaluation import predict
+from iarc_hf.eval.metrics import METRIC_NAMES
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_with_trainer.py"
 

@@ -18,10 +18,10 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import train as train_script  # noqa: E402
 
-from iarc_hf.checkpoints import latest_checkpoint  # noqa: E402
-from iarc_hf.experiments import RECIPES  # noqa: E402
-from iarc_hf.hub import HubPushError, publishable_files, push_model_folder  # noqa: E402
-from iarc_hf.training import FINAL_FILES, LossNotFinite, train  # noqa: E402
+from iarc_hf.experiments.registry import RECIPES  # noqa: E402
+from iarc_hf.hub.push import HubPushError, publishable_files, push_model_folder  # noqa: E402
+from iarc_hf.training.checkpoints import latest_checkpoint  # noqa: E402
+from iarc_hf.training.loop import FINAL_FILES, LossNotFinite, train  # noqa: E402
 
 TINY = [
     "--preset", "transformer-dpa", "--num_hidden_layers", "1",
@@ -362,7 +362,7 @@ def test_push_records_exactly_the_final_folder(trained, hub_calls):
 
 def test_train_with_push_to_hub_pushes_the_output_dir(tmp_path, monkeypatch):
     pushed = []
-    monkeypatch.setattr("iarc_hf.hub.push_model_folder", lambda folder, repo_id, private: pushed.append((Path(folder), repo_id, private)) or "url")  # fmt: skip
+    monkeypatch.setattr("iarc_hf.hub.push.push_model_folder", lambda folder, repo_id, private: pushed.append((Path(folder), repo_id, private)) or "url")  # fmt: skip
     out = tmp_path / "run"
     run_train(
         out,
@@ -405,7 +405,7 @@ def test_evaluate_script(trained, tmp_path):
 def test_dataset_source_batches_are_seeded_and_split_by_process(tmp_path):
     import numpy as np
 
-    from iarc_hf.training import TrainBatches
+    from iarc_hf.training.loop import TrainBatches
 
     model_args, data_args, run_args = train_script.parse(
         cli(tmp_path / "run", "--data_source", "dataset", "--train_size", "100")
@@ -444,7 +444,7 @@ def test_a_named_recipe_sets_defaults_and_flags_override_it(tmp_path, recipe):
 def test_train_labels_determined_hides_what_the_window_cannot_know(tmp_path, source):
     import numpy as np
 
-    from iarc_hf.training import TrainBatches
+    from iarc_hf.training.loop import TrainBatches
 
     def batch(train_labels):
         args = train_script.parse(cli(tmp_path / "run", "--data_source", source, "--train_size",

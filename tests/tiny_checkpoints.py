@@ -8,7 +8,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import train as train_script  # noqa: E402
 
-from iarc_hf.training import train  # noqa: E402
+from iarc_hf.training.loop import train  # noqa: E402
 
 
 def tiny_checkpoint(out, preset="cisformer-ea", controls="IARC"):

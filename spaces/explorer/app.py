@@ -11,7 +11,7 @@ pick among them by name (a folder's own name: server paths never reach the page)
 path never loads. Only IARC models load, by the package's own classes (never a checkpoint's
 code), within size caps, at most 4 per request. Host and port: --host / --port, else Gradio's
 GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (what a Space sets), else 127.0.0.1:7860.
-All the logic lives in `iarc_hf.explorer`; this file lays it out.
+All the logic lives in `iarc_hf.viz.explorer`; this file lays it out.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ import os
 
 import gradio as gr
 
+from iarc_hf.data.generator import SPLITS
+from iarc_hf.data.tasks import PUBLISHED_CONFIGS
+
 # In a Space the package is a folder beside this file (`scripts/push_space.py` copies it), which
 # Python finds first; in the repo it is the installed package.
-from iarc_hf.explorer import accuracy_lines, draw_window, explore, stacked_maps, window_html
-from iarc_hf.explorer_checkpoints import MAX_CHECKPOINTS, ServedCheckpoints
-from iarc_hf.generator import SPLITS
-from iarc_hf.tasks import PUBLISHED_CONFIGS
+from iarc_hf.viz.explorer import accuracy_lines, draw_window, explore, stacked_maps, window_html
+from iarc_hf.viz.explorer_checkpoints import MAX_CHECKPOINTS, ServedCheckpoints
 
 INTRO = """# IARC explorer
 The IARC task-switching benchmark (C. Gros, arXiv:2508.04461): a stream of symbols where a

@@ -8,16 +8,16 @@ import warnings
 
 from transformers import AutoConfig, AutoModel
 
-from iarc_hf.builder import IARC, load_iarc, register_with_datasets
 from iarc_hf.configuration_iarc import IARCConfig
 from iarc_hf.configuration_iarc_backbone import IARCBackboneConfig
-from iarc_hf.generator import generate, generate_split, stream_batch
-from iarc_hf.metrics import compute_metrics, oracle_metrics
+from iarc_hf.data.builder import IARC, load_iarc, register_with_datasets
+from iarc_hf.data.generator import generate, generate_split, stream_batch
+from iarc_hf.data.oracle import oracle_predict
+from iarc_hf.data.tasks import IARCTask
+from iarc_hf.eval.metrics import compute_metrics, oracle_metrics
+from iarc_hf.eval.trainer_metrics import make_compute_metrics, preprocess_logits_for_metrics
 from iarc_hf.modeling_iarc import IARCModel
 from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
-from iarc_hf.oracle import oracle_predict
-from iarc_hf.tasks import IARCTask
-from iarc_hf.trainer_metrics import make_compute_metrics, preprocess_logits_for_metrics
 
 AutoConfig.register("iarc", IARCConfig)
 AutoModel.register(IARCConfig, IARCModel)

@@ -21,8 +21,8 @@ from iarc_hf.files import write_json
 REPO = Path(__file__).resolve().parents[3]
 ONE_SHOT = """
 import sys
-from iarc_hf.evaluation import evaluate_model, load_for_evaluation, task_for_model
-from iarc_hf.generator import generate_split
+from iarc_hf.eval.evaluation import evaluate_model, load_for_evaluation, task_for_model
+from iarc_hf.data.generator import generate_split
 model, trained = load_for_evaluation(sys.argv[1])
 task = task_for_model(model.config, trained, sys.argv[2])
 batch = generate_split(task, "test", int(sys.argv[3]), 0)
@@ -35,8 +35,8 @@ def save_small_model(folder: Path, config: str) -> None:
     import torch
 
     from iarc_hf.configuration_iarc import IARCConfig
+    from iarc_hf.data.tasks import IARCTask
     from iarc_hf.modeling_iarc import IARCModel
-    from iarc_hf.tasks import IARCTask
 
     task = IARCTask(config)
     model_config = IARCConfig.from_preset("cisformer-ea", num_hidden_layers=2).for_task(

@@ -24,11 +24,11 @@ from pathlib import Path
 import torch
 
 from iarc_hf.configuration_iarc import PRESETS
-from iarc_hf.experiments import RECIPES
+from iarc_hf.experiments.registry import RECIPES
 from iarc_hf.files import write_json
-from iarc_hf.plots import read_jsonl
-from iarc_hf.training import METRICS_LOG, train
-from iarc_hf.training_args import DataArguments, ModelArguments, RunArguments
+from iarc_hf.training.arguments import DataArguments, ModelArguments, RunArguments
+from iarc_hf.training.loop import METRICS_LOG, train
+from iarc_hf.viz.plots import read_jsonl
 
 
 def recipe_arguments(recipe: str, **overrides) -> RunArguments:

@@ -1,0 +1,181 @@
+"""One job = one (experiment run, seed, budget): where it trains, where its result goes, its state.
+
+The sequential path of `scripts/reproduce.py` and the Ray sweep (`iarc_hf.experiments.sweep`)
+both run jobs with `execute` and write its record with `iarc_hf.files.write_json`, so a result
+JSON is the same whichever ran it. A job resumes from the latest
+complete checkpoint in its output folder, so a killed run continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from iarc_hf.eval.flops import checkpoint_flops_per_window
+from iarc_hf.experiments.registry import (
+    EXPERIMENTS,
+    PLANNED_EXPERIMENTS,
+    Run,
+    result_path,
+    result_record,
+    run_arguments,
+)
+from iarc_hf.experiments.results import BrokenResult, read_result
+from iarc_hf.provenance import provenance
+from iarc_hf.training.checkpoints import (
+    BrokenCheckpoint,
+    checkpoint_step,
+    latest_checkpoint,
+    verify_checkpoint,
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    experiment: str
+    spec: Run
+    seed: int
+    max_steps: int
+    result: Path  # results/<experiment>/<run>_seed<k>[_steps<n>].json
+    output_dir: Path  # runs/<experiment>/<same stem>: checkpoints and the final model
+
+    @property
+    def key(self) -> str:
+        return self.result.stem
+
+    def is_done(self) -> bool:
+        """Whether its result JSON is there and whole (one cut short is redone)."""
+        return self.result.exists() and self.result_problem() is None
+
+    def result_problem(self) -> str | None:
+        """Why its result JSON does not count (None: it is whole, or not written yet)."""
+        try:
+            read_result(self.result)
+        except FileNotFoundError:
+            return None
+        except BrokenResult as error:
+            return str(error)
+        return None
+
+    def resume_step(self) -> int:
+        """The step its latest complete checkpoint holds (0: starts afresh)."""
+        found = latest_checkpoint(self.output_dir)
+        return checkpoint_step(found) if found else 0
+
+    def checkpoint_problem(self) -> str | None:
+        """Why its latest checkpoint cannot be resumed from, with the fix (None: it can)."""
+        found = latest_checkpoint(self.output_dir)
+        if found is None:
+            return None
+        try:
+            verify_checkpoint(found)
+        except BrokenCheckpoint as error:
+            return str(error)
+        return None
+
+    @property
+    def batch_size(self) -> int:
+        """Windows per training step."""
+        return self.arguments()[2].per_device_train_batch_size
+
+    def arguments(self):
+        """The (model, data, run) arguments of `scripts/train.py` that train this job."""
+        return run_arguments(self.spec, self.seed, self.max_steps, str(self.output_dir))
+
+    def steps_left(self) -> int:
+        return 0 if self.is_done() else self.max_steps - self.resume_step()
+
+
+def list_jobs(
+    experiment: str,
+    seeds,
+    max_steps: int,
+    results_dir="results",
+    runs_dir="runs",
+    patterns=None,
+) -> list[Job]:
+    """The jobs of an experiment (runs matching any of `patterns`, shell style), in run order."""
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"experiment must be one of {sorted(EXPERIMENTS)}, got {experiment!r}")
+    if experiment in PLANNED_EXPERIMENTS:  # which seeds a run gets depends on finished results
+        pairs = PLANNED_EXPERIMENTS[experiment](results_dir, list(seeds), max_steps)
+    else:
+        pairs = [(spec, list(seeds)) for spec in EXPERIMENTS[experiment]()]
+    pairs = [
+        (spec, spec_seeds)
+        for spec, spec_seeds in pairs
+        if not patterns or any(fnmatch.fnmatchcase(spec.name, p) for p in patterns)
+    ]
+    if not pairs:
+        raise ValueError(f"no run of {experiment} matches --filter {' '.join(patterns)}")
+    return [
+        job_for(experiment, spec, seed, max_steps, results_dir, runs_dir)
+        for spec, spec_seeds in pairs
+        for seed in spec_seeds
+    ]
+
+
+def job_for(experiment: str, spec: Run, seed: int, max_steps: int, results_dir, runs_dir) -> Job:
+    """The job of one run: its JSON under results_dir, its folder under runs_dir."""
+    result = result_path(results_dir, experiment, spec, seed, max_steps)
+    output_dir = Path(runs_dir) / experiment / result.stem
+    return Job(experiment, spec, seed, max_steps, result, output_dir)
+
+
+def execute(job: Job, command: str, progress=None, show_progress: bool = True) -> dict:
+    """Train the job (resuming from its latest checkpoint) and return its result record.
+
+    A run that finished training but was stopped before its JSON was written is not trained
+    again: its record is read from the output folder.
+    """
+    from iarc_hf.training.loop import train
+
+    model_args, data_args, run_args = job.arguments()
+    step = job.resume_step()
+    results = job.output_dir / "all_results.json"
+    finished = results.exists() and (
+        step == job.max_steps or json.loads(results.read_text()).get("stopped_early", False)
+    )
+    if not finished:
+        if step:
+            run_args.resume_from_checkpoint = "latest"
+        train(
+            model_args,
+            data_args,
+            run_args,
+            command=command,
+            progress=progress,
+            show_progress=show_progress,
+        )
+    record = result_record(job.experiment, job.spec, job.seed, job.max_steps, job.output_dir)
+    record["command"] = rerun_command(job, torch.get_num_threads())
+    record["invoked_by"] = command
+    record["provenance"] = provenance(record["device"])
+    record["flops_per_window"] = checkpoint_flops_per_window(job.output_dir)
+    return record
+
+
+def rerun_command(job: Job, threads: int) -> str:
+    """The command that trains exactly this job again: its run alone, its seed, its budget and
+    the thread count it ran with (results depend on it)."""
+    pattern = glob.escape(job.spec.name)  # --filter takes shell patterns; the name is literal
+    return "python scripts/reproduce.py " + shlex.join(
+        [
+            "run",
+            job.experiment,
+            "--filter",
+            pattern,
+            "--seeds",
+            str(job.seed),
+            "--max_steps",
+            str(job.max_steps),
+            "--threads",
+            str(threads),
+        ]
+    )

@@ -1,0 +1,61 @@
+"""The paper's Table 1 and Figure 1, side by side with ours: one row per cell of the paper.
+
+Every cell the experiment defines gets a row, run or not: the paper's figure, ours at the paper's
+budget (8000 steps; mean ± std over seeds and the seed count), the longest scaled-down budget we
+ran instead, and, until the cell has FULL_SEEDS seeds at the paper's budget, the command that
+completes it (runs resume, so the same command continues a stopped one).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_STEPS, mean_std
+
+PAPER_TABLES = ("table1", "fig1")
+FULL_SEEDS = 3
+# Cells the paper describes without a number (Figure 1: "similar, modest levels").
+PAPER_WORDS = {(p, "IARC"): "modest" for p in ("cisformer-dpa", "mlp", "lstm")}
+
+
+def _accuracy(values: list[float]) -> str:
+    mean, std = mean_std(values)
+    spread = f" ± {std:.3f}" if len(values) > 1 else ""
+    return f"{mean:.3f}{spread} ({len(values)} seed{'s' if len(values) > 1 else ''})"
+
+
+def completing_command(experiment: str, name: str) -> str:
+    seeds = " ".join(str(s) for s in range(FULL_SEEDS))
+    return f"`python scripts/reproduce.py run {experiment} --filter {name} --seeds {seeds}`"
+
+
+def side_by_side(records: list[dict], experiment: str) -> str:
+    """Markdown: paper | ours at 8000 steps | ours scaled down | what completes the cell."""
+    seeds = defaultdict(dict)  # (name, steps) -> {seed: accuracy}
+    for r in records:
+        if r["experiment"] == experiment and not r["label"]:
+            seeds[(r["name"], r["max_steps"])][r["seed"]] = r["metrics"]["accuracy"]
+    rows = [
+        "| model | config | paper | ours, paper's budget (8000 steps) | ours, scaled down "
+        "(longest run) | to complete |",
+        "| --- " * 6 + "|",
+    ]
+    for run in EXPERIMENTS[experiment]():
+        cell = (run.preset, run.dataset_config)
+        paper = PAPER.get(cell)
+        full = list(seeds.get((run.name, PAPER_STEPS), {}).values())
+        shorter = [s for name, s in seeds if name == run.name and s < PAPER_STEPS]
+        scaled = "–"
+        if shorter:
+            steps = max(shorter)
+            scaled = f"{steps} steps: " + _accuracy(list(seeds[(run.name, steps)].values()))
+        cells = [
+            run.preset,
+            run.dataset_config,
+            f"{paper:.2f}" if paper is not None else PAPER_WORDS.get(cell, "–"),
+            _accuracy(full) if full else "not run",
+            scaled,
+            "done" if len(full) >= FULL_SEEDS else completing_command(experiment, run.name),
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)

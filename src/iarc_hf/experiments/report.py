@@ -1,0 +1,202 @@
+"""Tables and plots from the finished runs under results/: `scripts/reproduce.py report`.
+
+The tables go between markers in results/README.md, so the hand-written account around
+them survives a rerun; the plots are PNG files beside it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from iarc_hf.experiments.frontier_report import frontier_table
+from iarc_hf.experiments.paper_report import PAPER_TABLES, side_by_side
+from iarc_hf.experiments.readings_report import readings_section
+from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_STEPS, mean_std
+from iarc_hf.experiments.results import BrokenResult, check_record, parse_json
+from iarc_hf.viz.plots import WINDOWS, plt
+
+START, END = "<!-- tables:start -->", "<!-- tables:end -->"
+TASK_METRICS = ("accuracy_I", "accuracy_A", "accuracy_R", "accuracy_C")
+
+
+def load_results(results_dir) -> list[dict]:
+    """Every run record of the named experiments (not the benchmarks or analyses beside them,
+    such as results/frontier/errors.json). A file that does not parse, or a record that lacks
+    a field, is skipped with a warning on stderr naming it (`reproduce.py run` redoes it)."""
+    records = []
+    for path in sorted(Path(results_dir).glob("*/*.json")):
+        if path.parent.name not in EXPERIMENTS:
+            continue
+        try:
+            record = parse_json(path)
+            if isinstance(record, dict) and record.get("experiment") == path.parent.name:
+                records.append(check_record(record, path))
+        except BrokenResult as error:
+            print(f"warning: skipped {error}; `reproduce.py run` redoes that run", file=sys.stderr)
+    return records
+
+
+def group(records: list[dict]) -> dict[tuple, list[dict]]:
+    """Seeds of the same run (experiment, name, steps) together."""
+    groups = defaultdict(list)
+    for r in records:
+        groups[(r["experiment"], r["name"], r["max_steps"])].append(r)
+    return dict(groups)
+
+
+def _fmt(values: list[float]) -> str:
+    mean, std = mean_std(values)
+    if mean != mean:  # nan: the slice is empty for this config
+        return "–"
+    return f"{mean:.3f} ± {std:.3f}" if len(values) > 1 else f"{mean:.3f}"
+
+
+def _budget(steps: int) -> str:
+    return "paper (8000)" if steps == PAPER_STEPS else f"**scaled down: {steps}**"
+
+
+def run_table(groups: dict, experiment: str) -> str:
+    rows = [
+        "| run | config | steps | seeds | params | accuracy (last) | paper | accuracy_all | oracle all | "
+        + " | ".join(m.removeprefix("accuracy_") for m in TASK_METRICS)
+        + " | train s |",
+        "| --- " * (10 + len(TASK_METRICS)) + "|",
+    ]
+    for (exp, _name, steps), runs in sorted(groups.items(), key=lambda kv: (kv[0][2], kv[0][1])):
+        if exp != experiment:
+            continue
+        first = runs[0]
+        what = first["preset"] + (f": {first['label']}" if first["label"] else "")
+        if first["recipe"] != "sgd" and first["recipe"].lower() not in what.lower():
+            what += f" ({first['recipe']})"
+        paper = (
+            PAPER.get((first["preset"], first["dataset_config"])) if not first["label"] else None
+        )
+        cells = [
+            what,
+            first["dataset_config"],
+            _budget(steps),
+            str(len(runs)),
+            f"{first['params']:,}",
+            _fmt([r["metrics"]["accuracy"] for r in runs]),
+            f"{paper:.2f}" if paper is not None else "–",
+            _fmt([r["metrics"]["accuracy_all"] for r in runs]),
+            f"{first['oracle']['accuracy_all']:.3f}",
+            *[_fmt([r["metrics"][m] for r in runs]) for m in TASK_METRICS],
+            f"{sum(r['train_seconds'] for r in runs) / len(runs):.0f}",
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
+    """Validation accuracy (last position) against training windows, mean over seeds."""
+    chosen = {k: v for k, v in groups.items() if k[0] == experiment and all(r["curve"] for r in v)}
+    if not chosen:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for (_, _name, steps), runs in sorted(chosen.items()):
+        windows = [p["windows"] for p in runs[0]["curve"]]
+        curves = [
+            [p["accuracy"] for p in r["curve"]] for r in runs if len(r["curve"]) == len(windows)
+        ]
+        means = [sum(c[i] for c in curves) / len(curves) for i in range(len(windows))]
+        label = f"{runs[0]['preset']} {runs[0]['label']} {runs[0]['dataset_config']}".replace(
+            "  ", " "
+        )
+        seeds = f"{len(curves)} seed" + ("s" if len(curves) > 1 else "")
+        label += f" ({seeds}{'' if steps == PAPER_STEPS else f', scaled down: {steps} steps'})"
+        ax.plot(windows, means, marker="o", ms=2, label=label)
+    ax.set(xlabel="training windows", ylabel="validation accuracy (last position)", ylim=(0, 1.02))
+    ax.xaxis.set_major_formatter(WINDOWS)
+    ax.axhline(1.0, color="gray", ls="--", lw=0.8)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title(f"{experiment}: accuracy against training windows")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
+
+
+def plot_bars(groups: dict, experiment: str, png: Path) -> Path | None:
+    """Headline accuracy per run (mean ± std over seeds), beside the paper's where it has one."""
+    chosen = sorted((k, v) for k, v in groups.items() if k[0] == experiment)
+    if not chosen:
+        return None
+    labels, means, stds, papers = [], [], [], []
+    for (_, _, steps), runs in chosen:
+        first = runs[0]
+        name = first["preset"] + (f"\n{first['label']}" if first["label"] else "")
+        labels.append(f"{name}\n{first['dataset_config']}" + ("" if steps == PAPER_STEPS else "*"))
+        mean, std = mean_std([r["metrics"]["accuracy"] for r in runs])
+        means.append(mean)
+        stds.append(std if len(runs) > 1 else 0)
+        papers.append(
+            None if first["label"] else PAPER.get((first["preset"], first["dataset_config"]))
+        )
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(labels)), 4))
+    xs = range(len(labels))
+    ax.bar(xs, means, yerr=stds, capsize=3, label="this repo (mean ± std over seeds)")
+    paper_x = [x for x, p in zip(xs, papers, strict=True) if p is not None]
+    if paper_x:
+        ax.scatter(
+            paper_x, [p for p in papers if p is not None], color="red", zorder=3, label="paper"
+        )
+    ax.set_xticks(list(xs), labels, fontsize=7)
+    ax.set(ylabel="test accuracy (last position)", ylim=(0, 1.05))
+    ax.set_title(
+        f"{experiment}"
+        + (" (* scaled-down budget)" if any("*" in label for label in labels) else "")
+    )
+    ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
+
+
+def write_report(results_dir) -> Path:
+    results_dir = Path(results_dir)
+    records = load_results(results_dir)
+    groups = group(records)
+    experiments = sorted({k[0] for k in groups})
+    parts = []
+    for experiment in experiments:
+        parts.append(f"### {experiment}\n\n{run_table(groups, experiment)}\n")
+        if experiment == "readings":
+            parts.append(readings_section(records, results_dir))
+        if experiment in PAPER_TABLES:
+            parts.append(
+                f"#### {experiment}, side by side with the paper\n\n"
+                f"{side_by_side(records, experiment)}\n"
+            )
+        if experiment == "frontier":
+            parts.append(f"#### The frontier, best first\n\n{frontier_table(records)}\n")
+        for kind, plot in (("curves", plot_curves), ("bars", plot_bars)):
+            png = plot(groups, experiment, results_dir / f"{experiment}_{kind}.png")
+            if png is not None:
+                parts.append(f"![{experiment} {kind}]({png.name})\n")
+        commands = sorted(
+            {
+                r.get("command", "")
+                for runs in groups.values()
+                for r in runs
+                if r["experiment"] == experiment
+            }
+        )
+        parts.append(
+            "Made by:\n\n```bash\n"
+            + "\n".join(c for c in commands if c)
+            + "\npython scripts/reproduce.py report\n```\n"
+        )
+    tables = "\n".join(parts)
+    readme = results_dir / "README.md"
+    text = readme.read_text() if readme.exists() else f"# Results\n\n{START}\n{END}\n"
+    if START not in text:
+        text += f"\n{START}\n{END}\n"
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    readme.write_text(f"{head}{START}\n{tables}\n{END}{tail}")
+    return readme

@@ -1,0 +1,1 @@
+"""Pictures: training curves, attention maps of one window, and the explorer's logic."""
