@@ -63,7 +63,8 @@ def test_a_trap_folder_loads_as_iarc_without_running_its_code(good, tmp_path, ma
 @pytest.mark.parametrize("model_type", ["llama", "gpt2", None])
 def test_another_model_type_is_refused(good, tmp_path, marker, model_type):
     trap = trap_folder(good, tmp_path / "trap", marker, model_type=model_type)
-    message = rf"^trap: model_type {model_type!r} is not an IARC model; only \('iarc',\) load$"
+    only = r"\('iarc', 'iarc_backbone'\)"  # the wrapped transformers backbones load too
+    message = rf"^trap: model_type {model_type!r} is not an IARC model; only {only} load$"
     with pytest.raises(CheckpointError, match=message):
         load_for_evaluation(str(trap))
     assert not marker.exists()
