@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from iarc_hf.cli_checks import require_positive_int
 from iarc_hf.experiments.leaderboard import (
     LEADERBOARD_STEPS,
     leaderboard_rows,
@@ -36,8 +37,10 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--results_dir", default="results")
     parser.add_argument("--max_steps", type=int, default=LEADERBOARD_STEPS)
     args = parser.parse_args(argv)
-    if args.max_steps < 1:
-        parser.error(f"--max_steps must be a positive integer, got {args.max_steps}")
+    try:
+        require_positive_int("max_steps", args.max_steps)
+    except ValueError as error:
+        parser.error(str(error))
     rows = leaderboard_rows(args.results_dir, args.max_steps)
     if not rows:
         print(

@@ -22,6 +22,7 @@ import sys
 
 import torch
 
+from iarc_hf.cli_checks import exit_unless_positive
 from iarc_hf.experiments.jobs import execute, list_jobs
 from iarc_hf.experiments.registry import DEFAULT_STEPS, EXPERIMENTS, PAPER_STEPS
 from iarc_hf.files import write_json
@@ -32,10 +33,7 @@ INTERRUPTED = "interrupted: the same command resumes every unfinished run from i
 
 def check_numbers(args) -> None:
     """Counts and budgets must be positive and seeds non-negative: a one-line error if not."""
-    for name in ("max_steps", "threads", "workers", "threads_per_run"):
-        value = getattr(args, name, None)
-        if value is not None and value < 1:
-            raise SystemExit(f"--{name} must be a positive integer, got {value}")
+    exit_unless_positive(args, "max_steps", "threads", "workers", "threads_per_run")
     if any(seed < 0 for seed in args.seeds):
         raise SystemExit(f"--seeds must be integers >= 0, got {' '.join(map(str, args.seeds))}")
 
@@ -160,8 +158,7 @@ def rerun_command(args) -> dict:
     from iarc_hf.experiments.rerun import rerun
     from iarc_hf.experiments.results import BrokenResult
 
-    if args.threads is not None and args.threads < 1:
-        raise SystemExit(f"--threads must be a positive integer, got {args.threads}")
+    exit_unless_positive(args, "threads")
     try:
         done = rerun(args.result, args.scratch, args.threads)
     except FileNotFoundError:

@@ -17,6 +17,7 @@ import argparse
 import shlex
 import sys
 
+from iarc_hf.cli_checks import exit_unless_positive
 from iarc_hf.experiments.search import (
     EXPERIMENT,
     load_existing_study,
@@ -29,10 +30,7 @@ from iarc_hf.training.checkpoints import BrokenCheckpoint
 
 
 def run(args, storage: str, command: str):
-    for name in ("trials", "windows", "threads"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise SystemExit(f"--{name} must be a positive integer, got {value}")
+    exit_unless_positive(args, "trials", "windows", "threads")
     if args.threads:
         import torch
 

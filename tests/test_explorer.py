@@ -15,8 +15,14 @@ import pytest
 from checkpoint_traps import FakeHub, trap_folder, with_config
 from tiny_checkpoints import tiny_checkpoint
 
-from iarc_hf.data.generator import IGNORE_INDEX, generate_split
-from iarc_hf.data.tasks import PUBLISHED_CONFIGS, IARCTask, format_window, parse_window
+from iarc_hf.data.generator import generate_split
+from iarc_hf.data.tasks import (
+    IGNORE_INDEX,
+    PUBLISHED_CONFIGS,
+    IARCTask,
+    format_window,
+    parse_window,
+)
 from iarc_hf.eval.evaluation import predict
 from iarc_hf.viz.attention_maps import figure_size
 from iarc_hf.viz.explorer import (
@@ -26,7 +32,7 @@ from iarc_hf.viz.explorer import (
     annotate,
     draw_window,
     explore,
-    load_checkpoint,
+    load_served_checkpoint,
     stacked_maps,
     window_html,
 )
@@ -118,7 +124,9 @@ def test_explore_shows_predictions_and_maps(checkpoints):
     assert not result.problems
     cis, lstm = result.models
     batch = {key: result.window[key][None] for key in ("input_ids", "control_ids")}
-    np.testing.assert_array_equal(cis.predictions, predict(load_checkpoint(ids[0])[0], batch)[0])
+    np.testing.assert_array_equal(
+        cis.predictions, predict(load_served_checkpoint(ids[0])[0], batch)[0]
+    )
     assert cis.attention.size == figure_size(layers=2, heads=4, overview=False)
     assert lstm.attention is None  # no attention to draw
     assert stacked_maps(result).size == cis.attention.size  # the LSTM adds no figure

@@ -14,7 +14,7 @@ from tiny_checkpoints import tiny_checkpoint
 
 from iarc_hf.data.tasks import IARCTask
 from iarc_hf.eval.evaluation import predict
-from iarc_hf.viz.explorer import annotate, draw_window, load_checkpoint
+from iarc_hf.viz.explorer import annotate, draw_window, load_served_checkpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 REPO = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def test_a_typed_stream_is_annotated_and_predicted(page, checkpoint):
     assert rows["task"] == ["?", "?", "?", "R", "R", "R", "R", "R", "R", "I", "I", "I", "I"]
     assert rows["C steps"][3:] == ["0", "0", "1", "1", "1", "1", "0", "0", "1", "1"]
     assert rows["oracle"] == [str(p) for p in window["oracle"]]
-    model, _ = load_checkpoint(checkpoint)
+    model, _ = load_served_checkpoint(checkpoint)
     inputs = {key: window[key][None] for key in ("input_ids", "control_ids")}
     expected = predict(model, inputs)[0]
     assert rows["tiny-cisformer"] == [str(p) for p in expected]  # the model's own predictions

@@ -14,7 +14,7 @@ MODEL_FILES = ["config.json", "configuration_iarc.py", "model.safetensors", "mod
 
 
 def saved_run(folder):
-    """A training folder as `finish` leaves it, plus what else a run folder may hold."""
+    """A training folder as `finalize_run` leaves it, plus what else a run folder may hold."""
     torch.manual_seed(0)
     IARCModel(IARCConfig.from_preset("transformer-dpa", num_hidden_layers=1)).save_pretrained(
         folder

@@ -21,7 +21,8 @@ import train as train_script  # noqa: E402
 from iarc_hf.experiments.registry import RECIPES  # noqa: E402
 from iarc_hf.hub.push import HubPushError, publishable_files, push_model_folder  # noqa: E402
 from iarc_hf.training.checkpoints import latest_checkpoint  # noqa: E402
-from iarc_hf.training.loop import FINAL_FILES, LossNotFinite, train  # noqa: E402
+from iarc_hf.training.finalize import FINAL_FILES  # noqa: E402
+from iarc_hf.training.loop import LossNotFinite, train  # noqa: E402
 
 TINY = [
     "--preset", "transformer-dpa", "--num_hidden_layers", "1",

@@ -27,6 +27,24 @@ positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
 
 
+def require_positive_int(name: str, value) -> None:
+    """ValueError `--NAME must be a positive integer, got VALUE` unless `value` is an int >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"--{name} must be a positive integer, got {value!r}")
+
+
+def exit_unless_positive(args, *names: str) -> None:
+    """`require_positive_int` for each argument in `names` that is set (not None), as a
+    one-line SystemExit: for scripts that check their counts after parsing."""
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None:
+            try:
+                require_positive_int(name, value)
+            except ValueError as error:
+                raise SystemExit(str(error)) from None
+
+
 def writable_path_problem(path, kind: str) -> str | None:
     """None if a `kind` ("folder" or "file") can be written at `path` (its missing parents
     created), else what is in the way."""

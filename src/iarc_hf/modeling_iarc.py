@@ -601,7 +601,7 @@ def checked_inputs(config: IARCConfig, input_ids, control_ids, labels) -> tuple:
     check_ids("input_ids", input_ids, config.input_vocab_size)
     if control_ids is not None:
         check_ids("control_ids", control_ids, config.n_controls + 1)
-    if labels is not None:
+    if labels is not None:  # -100: the package's IGNORE_INDEX (this file imports none)
         check_ids("labels", labels, config.n_symbols, ignored=-100)
     return tuple(None if ids is None else ids.long() for ids in (input_ids, control_ids, labels))
 

@@ -100,7 +100,7 @@ class IARCBackboneModel(IARCBackbonePreTrainedModel):
                 raise ValueError(
                     "encoding='inline' carries controls in input_ids; control_ids must be 0"
                 )
-        if labels is not None:
+        if labels is not None:  # -100: the package's IGNORE_INDEX (this file imports none)
             check_ids("labels", labels, c.n_symbols, ignored=-100)
         if c.encoding == "inline":
             logits = self.lm(input_ids=input_ids, use_cache=False).logits[..., : c.n_symbols]

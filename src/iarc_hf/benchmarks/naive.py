@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from iarc_hf.data.tasks import IGNORE_INDEX
 from iarc_hf.modeling_iarc import WEIGHT_FUNCTIONS
 
 
@@ -133,7 +134,7 @@ class NaiveModel(nn.Module):
             x = block(x)
         logits = self.head(self.norm(x))
         return F.cross_entropy(
-            logits.reshape(-1, self.n_symbols), labels.reshape(-1), ignore_index=-100
+            logits.reshape(-1, self.n_symbols), labels.reshape(-1), ignore_index=IGNORE_INDEX
         )
 
 

@@ -25,10 +25,10 @@ import torch
 
 from iarc_hf.configuration_iarc import PRESETS
 from iarc_hf.experiments.registry import RECIPES
-from iarc_hf.files import write_json
+from iarc_hf.files import read_jsonl, write_json
 from iarc_hf.training.arguments import DataArguments, ModelArguments, RunArguments
-from iarc_hf.training.loop import METRICS_LOG, train
-from iarc_hf.viz.plots import read_jsonl
+from iarc_hf.training.finalize import METRICS_LOG
+from iarc_hf.training.loop import train
 
 
 def recipe_arguments(recipe: str, **overrides) -> RunArguments:

@@ -13,7 +13,7 @@ import numpy as np
 
 from iarc_hf.data.oracle import oracle_predict_tape
 from iarc_hf.data.rule_state import control_codes, stream_state, symbol_dtype
-from iarc_hf.data.tasks import TASK_IDS, IARCTask, run_rules
+from iarc_hf.data.tasks import IGNORE_INDEX, TASK_IDS, IARCTask, run_rules
 
 FIELDS = ("input_ids", "control_ids", "labels", "task_ids", "context_steps", "determined")
 # Model inputs are int64, as torch embeddings want; the slicing fields stay small.
@@ -29,7 +29,6 @@ SPLITS = ("train", "validation", "test")
 # Disjoint seed streams: (seed, split) -> numpy SeedSequence spawn key (split id, chunk).
 SPLIT_IDS = {"train": 0, "validation": 1, "test": 2, "stream": 3}
 CHUNK_SIZE = 8192  # windows per seed chunk: a split's bytes do not depend on how it is read
-IGNORE_INDEX = -100
 
 
 @dataclass

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from iarc_hf.data.rule_state import control_codes, running, stream_state, symbol_dtype
-from iarc_hf.data.tasks import TASK_IDS, IARCTask
+from iarc_hf.data.tasks import IGNORE_INDEX, TASK_IDS, IARCTask
 
 _I, _A, _R = TASK_IDS["I"], TASK_IDS["A"], TASK_IDS["R"]
 
@@ -41,9 +41,24 @@ def oracle_predict_tape(
     # time-major (L, n): each step in time is one operation over all windows
     x = np.ascontiguousarray(np.asarray(input_ids).T, dtype=symbol_dtype(n_symbols))
     L, n = x.shape
-    N = n_symbols
     t = np.arange(L, dtype=np.int32)[:, None]
     state = stream_state(np.ascontiguousarray(control_codes(control_ids, controls).T))
+    guesses, knowns = _family_guesses(x, t, state, n_symbols)
+    # a family is dropped once one of its known guesses missed an observed symbol
+    lengths = np.full(n, L) if lengths is None else np.asarray(lengths)
+    observed = t + 1 < np.minimum(lengths, L)[None, :]
+    nxt = np.concatenate([x[1:], x[-1:]])
+    alives = [
+        _kept(guess, known, observed, nxt) for guess, known in zip(guesses, knowns, strict=True)
+    ]
+    predictions, determined = _vote(guesses, knowns, alives, n_symbols, x.dtype)
+    return predictions.T.astype(np.int64), np.ascontiguousarray(determined.T)
+
+
+def _family_guesses(x, t, state, N: int) -> tuple[list, list]:
+    """Each family's (I, A, R) guess of the next symbol at every position, and whether it knows
+    it (a guess that needs a symbol from before the window does not)."""
+    L, n = x.shape
     previous = np.concatenate([x[:1], x[:-1]])
     # R: the anchor is the last control in the window (before the first I / A / R only
     # C can have moved it); with none it is -1, before the window: every source is unseen
@@ -64,13 +79,14 @@ def oracle_predict_tape(
     window_known = np.select([window_task == _I, window_task == _A], [True, known_a], known_r)
     guesses = [np.where(in_window, window_guess, g) for g in (guess_i_pinned, guess_a, guess_r)]
     knowns = [np.where(in_window, window_known, k) for k in (known_a, known_a, known_r)]
-    # a family is dropped once one of its known guesses missed an observed symbol
-    lengths = np.full(n, L) if lengths is None else np.asarray(lengths)
-    observed = t + 1 < np.minimum(lengths, L)[None, :]
-    nxt = np.concatenate([x[1:], x[-1:]])
-    alives = [
-        _kept(guess, known, observed, nxt) for guess, known in zip(guesses, knowns, strict=True)
-    ]
+    return guesses, knowns
+
+
+def _vote(
+    guesses: list, knowns: list, alives: list, N: int, dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """(L, n) predictions and `determined` from the kept families' guesses: the symbol with the
+    most support, ties to the smallest; 0 where no kept family knows."""
     votes = [alive & known for alive, known in zip(alives, knowns, strict=True)]
     # support of each family's guess: the kept, knowing families that guess the same
     same = {(f, g): guesses[f] == guesses[g] for f in range(3) for g in range(f + 1, 3)}
@@ -80,7 +96,7 @@ def oracle_predict_tape(
         for f in range(3)
     ]
     best = np.maximum(np.maximum(supports[0], supports[1]), supports[2])
-    predictions = np.full((L, n), N, dtype=x.dtype)
+    predictions = np.full(best.shape, N, dtype=dtype)
     for f in range(3):  # ties go to the smallest symbol
         wins = votes[f] & (supports[f] == best)
         predictions = np.where(wins, np.minimum(predictions, guesses[f]), predictions)
@@ -89,7 +105,7 @@ def oracle_predict_tape(
     determined = best > 0
     for f in range(3):
         determined &= ~alives[f] | (votes[f] & (guesses[f] == predictions))
-    return predictions.T.astype(np.int64), np.ascontiguousarray(determined.T)
+    return predictions, determined
 
 
 def _kept(guess, known, observed, nxt) -> np.ndarray:
@@ -138,6 +154,6 @@ def oracle_predict(
     # control, but its label (-100 or the next symbol) is decided by the data, not here
     labelled = ~next_is_control
     return (
-        np.where(labelled, predictions[rows, symbol_index], -100),
+        np.where(labelled, predictions[rows, symbol_index], IGNORE_INDEX),
         labelled & determined[rows, symbol_index],
     )

@@ -29,6 +29,9 @@ EMBEDDING_WIDTH = 20  # default N = 20 - n_controls keeps the one-hot width at 2
 PUBLISHED_CONFIGS = ("IARC", "IAR", "IA", "IR")
 # The generator computes k = (1 + C count) mod N in int16; the benchmark uses 16-20 symbols.
 MAX_SYMBOLS = 2**15 - 1
+# The label of a position with nothing to predict (a symbol followed by a control): the loss and
+# the metrics skip it (transformers' convention; the remote-code model files spell it -100).
+IGNORE_INDEX = -100
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import numpy as np
 
 from iarc_hf.data.tasks import TASKS
 from iarc_hf.eval.evaluation import predict
-from iarc_hf.viz.plots import plt
+from iarc_hf.viz.plots import plt, save_figure
 
 SLICES = ("task", "distance", "context_steps")
 
@@ -85,8 +85,4 @@ def plot_errors(analyses: dict[str, dict], png, title: str) -> Path:
     axes[0].legend(fontsize=7, loc="lower left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    png = Path(png)
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+    return save_figure(fig, png)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from iarc_hf.data.tasks import TASK_IDS
+from iarc_hf.data.tasks import IGNORE_INDEX, TASK_IDS
 
 METRIC_NAMES = (
     "accuracy",
@@ -27,7 +27,7 @@ METRIC_NAMES = (
 
 def last_labelled_position(labels: np.ndarray) -> np.ndarray:
     """Index of the last position with a label (not -100) in each window."""
-    labelled = labels != -100
+    labelled = labels != IGNORE_INDEX
     if not labelled.any(axis=1).all():
         raise ValueError("labels: every window needs at least one labelled position")
     return labels.shape[1] - 1 - np.argmax(labelled[:, ::-1], axis=1)
@@ -40,7 +40,7 @@ def metric_counts(predictions, batch: dict) -> dict[str, np.ndarray]:
     labels = np.asarray(batch["labels"])
     if predictions.shape != labels.shape:
         raise ValueError(f"predictions have shape {predictions.shape}, labels {labels.shape}")
-    labelled = labels != -100
+    labelled = labels != IGNORE_INDEX
     correct = (predictions == labels) & labelled
     task_ids = np.asarray(batch["task_ids"])
     last = np.zeros_like(labelled)

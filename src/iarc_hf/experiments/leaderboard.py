@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from iarc_hf.experiments.stats import mean_std, plus_minus
 from iarc_hf.training.backbones import BACKBONE_PRESETS, TRACKS
 
 EXPERIMENT = "leaderboard"
@@ -145,7 +146,7 @@ def leaderboard_runs(results_dir, seeds, max_steps: int) -> list[tuple]:
 def leaderboard_rows(results_dir="results", max_steps: int = LEADERBOARD_STEPS) -> list[dict]:
     """One row per entry with at least its grid done: the picked rate's seeds, mean ± std of the
     last-position accuracy, per-task accuracy at the last position, size, cost and speed."""
-    from iarc_hf.experiments.registry import mean_std, result_path
+    from iarc_hf.experiments.registry import result_path
 
     rows = []
     for entry in entries():
@@ -158,11 +159,11 @@ def leaderboard_rows(results_dir="results", max_steps: int = LEADERBOARD_STEPS) 
             record = finished_result(result_path(results_dir, EXPERIMENT, run, seed, max_steps))
             if record is not None:
                 records.append(record)
-        rows.append(_row(entry, rate, records, results_dir, max_steps, mean_std))
+        rows.append(_row(entry, rate, records, results_dir, max_steps))
     return sorted(rows, key=lambda r: (r["track"] != "small", -r["accuracy_mean"]))
 
 
-def _row(entry: Entry, rate: float, records: list[dict], results_dir, max_steps, mean_std) -> dict:
+def _row(entry: Entry, rate: float, records: list[dict], results_dir, max_steps) -> dict:
     from iarc_hf.experiments.registry import result_path
 
     first = records[0]
@@ -219,8 +220,7 @@ COLUMNS = (
 
 def _cell(row: dict, key: str) -> str:
     if key == "accuracy":
-        spread = row["accuracy_std"]
-        return f"{row['accuracy_mean']:.4f}" + ("" if spread is None else f" ± {spread:.4f}")
+        return plus_minus(row["accuracy_mean"], row["accuracy_std"], digits=4)
     if key == "learning_rate":
         grid = ", ".join(
             f"{rate}: {'–' if acc is None else f'{acc:.3f}'}"

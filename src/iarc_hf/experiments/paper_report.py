@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_STEPS, mean_std
+from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_STEPS
+from iarc_hf.experiments.stats import mean_std_text
 
 PAPER_TABLES = ("table1", "fig1")
 FULL_SEEDS = 3
@@ -19,9 +20,7 @@ PAPER_WORDS = {(p, "IARC"): "modest" for p in ("cisformer-dpa", "mlp", "lstm")}
 
 
 def _accuracy(values: list[float]) -> str:
-    mean, std = mean_std(values)
-    spread = f" ± {std:.3f}" if len(values) > 1 else ""
-    return f"{mean:.3f}{spread} ({len(values)} seed{'s' if len(values) > 1 else ''})"
+    return f"{mean_std_text(values)} ({len(values)} seed{'s' if len(values) > 1 else ''})"
 
 
 def completing_command(experiment: str, name: str) -> str:

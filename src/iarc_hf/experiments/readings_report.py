@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from iarc_hf.experiments.registry import EXPRESSIVE_READINGS, PAPER_STEPS, READINGS_SCREEN, mean_std
-from iarc_hf.viz.plots import plt
+from iarc_hf.experiments.registry import EXPRESSIVE_READINGS, PAPER_STEPS, READINGS_SCREEN
+from iarc_hf.experiments.stats import mean_std, mean_std_text
+from iarc_hf.viz.plots import plt, save_figure
 
 READING_ORDER = list(READINGS_SCREEN) + list(EXPRESSIVE_READINGS)
 OURS = "ours"
@@ -57,9 +58,7 @@ def paired(a: dict[int, float], b: dict[int, float]) -> list[float]:
 def _cell(values: list[float], signed: bool = True) -> str:
     if not values:
         return "–"
-    mean, std = mean_std(values)
-    text = f"{mean:+.3f}" if signed else f"{mean:.3f}"
-    return text + (f" ± {std:.3f}" if len(values) > 1 else "") + f" ({len(values)})"
+    return f"{mean_std_text(values, signed=signed)} ({len(values)})"
 
 
 def _models(acc) -> list[str]:
@@ -139,9 +138,7 @@ def plot_effects(records: list[dict], steps: int, png: Path) -> Path | None:
     ax.set_title(f"readings screen: effect of each reading ({steps} steps, {budget})")
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+    return save_figure(fig, png)
 
 
 def readings_section(records: list[dict], results_dir: Path) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from iarc_hf.data.tasks import PUBLISHED_CONFIGS
+from iarc_hf.files import read_jsonl
 
 PAPER_STEPS = 8000  # the paper: 8000 steps of 200 fresh windows, SGD lr 0.02 momentum 0.8
 RECIPES = {
@@ -270,8 +270,6 @@ def run_arguments(run: Run, seed: int, max_steps: int, output_dir: str):
 
 def result_record(experiment: str, run: Run, seed: int, max_steps: int, out: Path) -> dict:
     """The JSON of a finished run: what ran, how long, the metrics beside the oracle's, the curve."""
-    from iarc_hf.viz.plots import read_jsonl
-
     results = json.loads((out / "all_results.json").read_text())
     test = results["test"]
     curve = [
@@ -310,12 +308,3 @@ def result_record(experiment: str, run: Run, seed: int, max_steps: int, out: Pat
         "curve": curve,
         "checkpoint": str(out),
     }
-
-
-def mean_std(values: list[float]) -> tuple[float, float]:
-    values = [v for v in values if v is not None and not math.isnan(v)]
-    if not values:
-        return float("nan"), float("nan")
-    mean = sum(values) / len(values)
-    var = sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)
-    return mean, math.sqrt(var)

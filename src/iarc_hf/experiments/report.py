@@ -13,9 +13,11 @@ from pathlib import Path
 from iarc_hf.experiments.frontier_report import frontier_table
 from iarc_hf.experiments.paper_report import PAPER_TABLES, side_by_side
 from iarc_hf.experiments.readings_report import readings_section
-from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_STEPS, mean_std
+from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_STEPS
 from iarc_hf.experiments.results import BrokenResult, check_record, parse_json
-from iarc_hf.viz.plots import WINDOWS, plt
+from iarc_hf.experiments.stats import mean_std, mean_std_text
+from iarc_hf.files import write_text_atomically
+from iarc_hf.viz.plots import WINDOWS, plt, save_figure
 
 START, END = "<!-- tables:start -->", "<!-- tables:end -->"
 TASK_METRICS = ("accuracy_I", "accuracy_A", "accuracy_R", "accuracy_C")
@@ -47,10 +49,10 @@ def group(records: list[dict]) -> dict[tuple, list[dict]]:
 
 
 def _fmt(values: list[float]) -> str:
-    mean, std = mean_std(values)
+    mean, _ = mean_std(values)
     if mean != mean:  # nan: the slice is empty for this config
         return "–"
-    return f"{mean:.3f} ± {std:.3f}" if len(values) > 1 else f"{mean:.3f}"
+    return mean_std_text(values)
 
 
 def _budget(steps: int) -> str:
@@ -115,9 +117,7 @@ def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(f"{experiment}: accuracy against training windows")
     fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+    return save_figure(fig, png)
 
 
 def plot_bars(groups: dict, experiment: str, png: Path) -> Path | None:
@@ -152,9 +152,7 @@ def plot_bars(groups: dict, experiment: str, png: Path) -> Path | None:
     )
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+    return save_figure(fig, png)
 
 
 def write_report(results_dir) -> Path:
@@ -198,5 +196,5 @@ def write_report(results_dir) -> Path:
         text += f"\n{START}\n{END}\n"
     head, rest = text.split(START, 1)
     tail = rest.split(END, 1)[1]
-    readme.write_text(f"{head}{START}\n{tables}\n{END}{tail}")
+    write_text_atomically(readme, f"{head}{START}\n{tables}\n{END}{tail}")
     return readme

@@ -21,15 +21,16 @@ import logging
 import warnings
 from pathlib import Path
 
+from iarc_hf.experiments.frontier_report import MAX_PARAMS
 from iarc_hf.experiments.jobs import execute, job_for
-from iarc_hf.experiments.registry import Run, mean_std
+from iarc_hf.experiments.registry import Run
 from iarc_hf.experiments.results import read_result
+from iarc_hf.experiments.stats import mean_std
 from iarc_hf.files import write_json
 from iarc_hf.training.checkpoints import BrokenCheckpoint
 from iarc_hf.training.loop import LossNotFinite
 
 EXPERIMENT = "search"
-MAX_PARAMS = 1_500_000  # the frontier's size limit
 HEARTBEAT_SECONDS = 60
 # Generous: a trial whose process is alive but stalled (a suspended laptop) and is retried
 # elsewhere would have two processes training in one folder.

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from iarc_hf.cli_checks import require_positive_int
 from iarc_hf.experiments.jobs import Job, execute
 from iarc_hf.experiments.sweep_status import SweepStatus
 from iarc_hf.files import write_json
@@ -63,10 +64,8 @@ def run_sweep(
     stream=None,
 ) -> SweepSummary:
     """Run `jobs` on Ray (starting a local cluster unless `address` names one)."""
-    if workers < 1:
-        raise ValueError(f"--workers must be a positive integer, got {workers!r}")
-    if threads_per_run < 1:
-        raise ValueError(f"--threads_per_run must be a positive integer, got {threads_per_run!r}")
+    require_positive_int("workers", workers)
+    require_positive_int("threads_per_run", threads_per_run)
     if gpus_per_run < 0:
         raise ValueError(f"--gpus_per_run must be >= 0, got {gpus_per_run!r}")
     ray = require_ray()

@@ -188,17 +188,44 @@ def model_card(
     `run` holds the training facts (preset, params, steps, optimizer, ...), `metrics` the
     test metrics with their `oracle_*` twins.
     """
-    from iarc_hf.data.builder import CITATION
+    description, line = describe_architecture(config)
+    card_data = ModelCardData(
+        library_name="transformers",
+        license="apache-2.0",
+        tags=["iarc", "task-switching", architecture_tag(config), run["preset"] or "custom"],
+        datasets=[dataset_repo_id],
+        metrics=["accuracy"],
+        model_name=repo_id,
+        eval_results=eval_results(metrics, run["dataset_config"], dataset_repo_id),
+    )
+    return ModelCard.from_template(
+        card_data,
+        template_str=read_template("model_card.md"),
+        description=description,
+        architecture_line=line,
+        repo_id=repo_id,
+        model_name=card_title(run["preset"] or description, run["dataset_config"]),
+        results=results_rows(metrics, config.n_symbols),
+        citations=model_citations(config),
+        command=command,
+        n_symbols=config.n_symbols,
+        n_controls=config.n_controls,
+        context_length=config.context_length,
+        **run,
+    )
+
+
+def eval_results(metrics: dict, dataset_config: str, dataset_repo_id: str) -> list[EvalResult]:
+    """The card metadata's test results (the Hub's model-index), one per metric with a value."""
     from iarc_hf.eval.metrics import METRIC_NAMES
 
-    description, line = describe_architecture(config)
-    eval_results = [
+    return [
         EvalResult(
             task_type="text-generation",
             task_name="IARC next-symbol prediction",
             dataset_type=dataset_repo_id,
             dataset_name="IARC",
-            dataset_config=run["dataset_config"],
+            dataset_config=dataset_config,
             dataset_split="test",
             metric_type="accuracy",
             metric_name=name,
@@ -207,17 +234,14 @@ def model_card(
         for name in METRIC_NAMES
         if not math.isnan(metrics[name])
     ]
-    card_data = ModelCardData(
-        library_name="transformers",
-        license="apache-2.0",
-        tags=["iarc", "task-switching", architecture_tag(config), run["preset"] or "custom"],
-        datasets=[dataset_repo_id],
-        metrics=["accuracy"],
-        model_name=repo_id,
-        eval_results=eval_results,
-    )
-    random = 1 / config.n_symbols
-    results = [
+
+
+def results_rows(metrics: dict, n_symbols: int) -> list[dict]:
+    """The card's results table: each metric beside the oracle's and a random guess's."""
+    from iarc_hf.eval.metrics import METRIC_NAMES
+
+    random = 1 / n_symbols
+    return [
         {
             "name": f"`{name}`",
             "model": _cell(metrics[name]),
@@ -226,23 +250,15 @@ def model_card(
         }
         for name in METRIC_NAMES
     ]
+
+
+def model_citations(config) -> list[str]:
+    """The benchmark's citation, and the papers behind the model's attention and extras."""
+    from iarc_hf.data.builder import CITATION
+
     citations = [CITATION]
     if getattr(config, "attention", None) in CITATIONS:
         citations.append(CITATIONS[config.attention])
     if getattr(config, "pre_projection", False) or getattr(config, "content_skip", False):
         citations.append(CITATIONS["pre_projection"])
-    return ModelCard.from_template(
-        card_data,
-        template_str=read_template("model_card.md"),
-        description=description,
-        architecture_line=line,
-        repo_id=repo_id,
-        model_name=card_title(run["preset"] or description, run["dataset_config"]),
-        results=results,
-        citations=citations,
-        command=command,
-        n_symbols=config.n_symbols,
-        n_controls=config.n_controls,
-        context_length=config.context_length,
-        **run,
-    )
+    return citations

@@ -15,7 +15,7 @@ from iarc_hf.data.builder import load_iarc
 from iarc_hf.data.dataset_folder import PARQUET_NAME, built_configs, kept_infos, parquet_windows
 from iarc_hf.data.tasks import IARCTask
 from iarc_hf.eval.metrics import add_counts, metrics_from_counts, oracle_counts
-from iarc_hf.files import write_text_atomically
+from iarc_hf.files import partial_sibling, replace_folder, write_text_atomically
 from iarc_hf.hub.cards import dataset_card
 
 
@@ -74,17 +74,12 @@ def _ceiling_row(config: str, test_file: Path) -> dict:
 
 def _write_parquet_atomically(dataset, target: Path) -> None:
     """Write into a temporary sibling, then swap it in: no half-written config is left."""
-    staging = target.with_name(f".{target.name}.partial")
+    staging = partial_sibling(target)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     for split, data in dataset.items():
         data.to_parquet(str(staging / PARQUET_NAME.format(split=split)))
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_folder(staging, target)
 
 
 def push_dataset_repo(repo_dir, repo_id: str, configs, private: bool = False) -> str:

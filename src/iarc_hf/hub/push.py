@@ -53,7 +53,7 @@ SHARD_PATTERN = "model-*-of-*.safetensors"  # save_pretrained's shards of a larg
 def publishable_files(folder) -> list[str]:
     """The files of a finished model folder that its Hub repo needs: `save_pretrained`'s
     weights and config.json, the remote-code files config.json's `auto_map` names (with the
-    files they import), and the card, arguments, results, log and curve `finish` writes."""
+    files they import), and the card, arguments, results, log and curve `finalize_run` writes."""
     folder = Path(folder)
     names = [*MODEL_REPO_FILES, *WEIGHT_FILES, *(p.name for p in folder.glob(SHARD_PATTERN))]
     names += remote_code_files(folder)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from iarc_hf.files import partial_sibling, replace_folder
 from iarc_hf.hub.push import HubPushError, hub_errors, require_token
 
 SPACE_FILES = ("app.py", "README.md", "requirements.txt")
@@ -17,16 +18,14 @@ def build_space_folder(source, dest) -> Path:
     missing = [name for name in SPACE_FILES if not (source / name).is_file()]
     if missing:
         raise HubPushError(f"{source} lacks the Space files {missing}")
-    partial = dest.with_name(f".{dest.name}.partial")
+    partial = partial_sibling(dest)
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     for name in SPACE_FILES:
         shutil.copy2(source / name, partial / name)
     package = Path(__file__).resolve().parents[1]  # iarc_hf/, not iarc_hf/hub/
     shutil.copytree(package, partial / "iarc_hf", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.rmtree(dest, ignore_errors=True)
-    partial.replace(dest)
-    return dest
+    return replace_folder(partial, dest)
 
 
 def push_space(folder, repo_id: str, private: bool = False) -> str:

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from iarc_hf.cli_checks import require_positive_int
 from iarc_hf.configuration_iarc import _OWN_FIELDS, PRESETS, IARCConfig
 from iarc_hf.data.tasks import IARCTask
 from iarc_hf.eval.evaluation import check_model_reads_task
@@ -150,11 +151,6 @@ class RunArguments:
     )
 
 
-def _positive(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"--{name} must be a positive integer, got {value!r}")
-
-
 def _choice(name: str, value, allowed) -> None:
     if value not in allowed:
         raise ValueError(f"--{name} must be one of {tuple(allowed)}, got {value!r}")
@@ -199,7 +195,7 @@ def check_arguments(model_args, data_args: DataArguments, run: RunArguments) -> 
         raise ValueError(f"data argument: {error}") from None
     _choice("data_source", data_args.data_source, DATA_SOURCES)
     for name in ("max_steps", "per_device_train_batch_size", "per_device_eval_batch_size"):
-        _positive(name, getattr(run, name))
+        require_positive_int(name, getattr(run, name))
     for name in (
         "eval_steps",
         "save_steps",
@@ -209,7 +205,7 @@ def check_arguments(model_args, data_args: DataArguments, run: RunArguments) -> 
         "train_size",
     ):
         source = run if hasattr(run, name) else data_args
-        _positive(name, getattr(source, name))
+        require_positive_int(name, getattr(source, name))
     _check_reals(run)
     if run.warmup_steps < 0:
         raise ValueError(f"--warmup_steps must be >= 0, got {run.warmup_steps!r}")

@@ -4,8 +4,9 @@ One step = one batch per process (fresh windows from the generator, deterministi
 (seed, step, process), or a shuffled pass over the train split), a backward pass, an
 optimizer and a scheduler step. Every `eval_steps` the model is evaluated on a fixed
 validation split; every `save_steps` the full training state is checkpointed. At the end
-the model is evaluated on the test split beside the oracle, saved with `save_pretrained`,
-and given a model card and a training curve; `--push_to_hub` uploads that folder.
+(`iarc_hf.training.finalize`) the model is evaluated on the test split beside the oracle,
+saved with `save_pretrained`, and given a model card and a training curve; `--push_to_hub`
+uploads that folder.
 """
 
 from __future__ import annotations
@@ -26,17 +27,14 @@ from tqdm.auto import tqdm
 from transformers import get_scheduler
 
 from iarc_hf.data.generator import generate_split, stream_batch
-from iarc_hf.data.tasks import IARCTask
-from iarc_hf.eval.evaluation import evaluate_model, evaluate_split, to_tensors
-from iarc_hf.files import write_json, write_text_atomically
+from iarc_hf.data.tasks import IGNORE_INDEX, IARCTask
+from iarc_hf.eval.evaluation import evaluate_model, to_tensors
+from iarc_hf.files import read_jsonl, write_text_atomically
 from iarc_hf.modeling_iarc import IARCModel
 from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
 from iarc_hf.training.arguments import build_model_config, check_arguments
 from iarc_hf.training.checkpoints import load_checkpoint, resolve_resume, save_checkpoint
-from iarc_hf.viz.plots import plot_training_curve, read_jsonl
-
-METRICS_LOG = "metrics.jsonl"
-FINAL_FILES = ("README.md", "training_curve.png", "training_args.json", "all_results.json")
+from iarc_hf.training.finalize import FINAL_FILES, METRICS_LOG, TrainingOutcome, finalize_run
 
 
 class TrainBatches:
@@ -89,7 +87,7 @@ class TrainBatches:
 def only_determined_labels(batch: dict) -> dict:
     """The batch with labels the window cannot determine set to -100 (ignored by the loss):
     the loss then trains only on what an ideal reader of the window could know."""
-    labels = np.where(batch["determined"], batch["labels"], -100)
+    labels = np.where(batch["determined"], batch["labels"], IGNORE_INDEX)
     return {**batch, "labels": labels}
 
 
@@ -191,7 +189,7 @@ def _restore(session: _Session, resume: Path | None) -> tuple[int, float]:
     state = load_checkpoint(session.accelerator, resume)
     if session.accelerator.is_main_process:  # drop log lines written after that checkpoint
         kept = [r for r in read_jsonl(log_path) if r["step"] <= state["step"]]
-        log_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        write_text_atomically(log_path, "".join(json.dumps(r) + "\n" for r in kept))
     return state["step"], state["train_seconds"]
 
 
@@ -255,31 +253,7 @@ def train(
     bar.close()
     if stopped is None:  # stopped after a checkpoint, as an interruption would
         return None
-    steps, train_seconds = stopped
-    # which windows each process trained on last: distinct streams give distinct fingerprints
-    last = session.batches(steps - 1)
-    crc = zlib.crc32(np.ascontiguousarray(last["input_ids"]).tobytes())
-    fingerprints = accelerator.gather(torch.tensor([crc], device=accelerator.device)).tolist()
-    # the last state too, so that `--resume_from_checkpoint latest` after the end is a no-op
-    save_checkpoint(accelerator, out, steps, {"train_seconds": train_seconds}, run.save_total_limit)
-
-    results = None
-    if accelerator.is_main_process:
-        results = finish(
-            accelerator.unwrap_model(session.model),
-            session.task,
-            data_args,
-            run,
-            model_args,
-            out,
-            steps=steps,
-            params=session.params,
-            train_seconds=train_seconds,
-            world_size=accelerator.num_processes,
-            device=str(accelerator.device),
-            command=command,
-            fingerprints=fingerprints,
-        )
+    results = _end(session, model_args, data_args, run, command, *stopped)
     accelerator.wait_for_everyone()
     accelerator.end_training()
     if run.push_to_hub and accelerator.is_main_process:
@@ -288,6 +262,30 @@ def train(
         url = push_model_folder(out, run.hub_model_id, private=run.hub_private_repo)
         print(f"pushed {out} to {url}")
     return results
+
+
+def _end(session, model_args, data_args, run, command: str, steps: int, train_seconds: float):
+    """The last state checkpointed, then (main process) `finalize_run`: its test metrics."""
+    accelerator, out = session.accelerator, session.out
+    # which windows each process trained on last: distinct streams give distinct fingerprints
+    last = session.batches(steps - 1)
+    crc = zlib.crc32(np.ascontiguousarray(last["input_ids"]).tobytes())
+    fingerprints = accelerator.gather(torch.tensor([crc], device=accelerator.device)).tolist()
+    # the last state too, so that `--resume_from_checkpoint latest` after the end is a no-op
+    save_checkpoint(accelerator, out, steps, {"train_seconds": train_seconds}, run.save_total_limit)
+    if not accelerator.is_main_process:
+        return None
+    outcome = TrainingOutcome(
+        steps=steps,
+        params=session.params,
+        train_seconds=train_seconds,
+        world_size=accelerator.num_processes,
+        device=str(accelerator.device),
+        command=command,
+        fingerprints=tuple(fingerprints),
+    )
+    model = accelerator.unwrap_model(session.model)
+    return finalize_run(model, session.task, model_args, data_args, run, out, outcome)
 
 
 class LossNotFinite(ValueError):
@@ -332,22 +330,13 @@ def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
     an evaluation reached `run.stop_at_accuracy`; None when stopped at `stop_after`. Raises
     LossNotFinite, before logging, evaluating or saving, once the loss was NaN or infinite.
     """
-    accelerator, model, optimizer = session.accelerator, session.model, session.optimizer
-    model.train()
-    running_loss, running_count, tick = 0.0, 0, time.perf_counter()
-    shown = {}  # the progress bar's postfix: latest loss and validation accuracy
+    accelerator = session.accelerator
+    session.model.train()
+    clock, progress = _Clock(train_seconds), _Progress(accelerator, log, bar)
     guard = _FiniteLossGuard(accelerator)
     for step in range(start_step, run.max_steps):
-        inputs = to_tensors(session.batches(step), accelerator.device)
-        loss = model(**inputs).loss
-        accelerator.backward(loss)
-        if run.max_grad_norm:
-            accelerator.clip_grad_norm_(model.parameters(), run.max_grad_norm)
-        optimizer.step()
-        session.scheduler.step()
-        optimizer.zero_grad()
-        running_loss += loss.detach().float()
-        running_count += 1
+        loss = _optimizer_step(session, run, step)
+        progress.add(loss)
         done = step + 1
         guard.record(done, loss)
         bar.update(1)
@@ -356,35 +345,75 @@ def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
         if done == run.max_steps or any(done % period == 0 for period in periods):
             guard.check(run)
         if done % run.logging_steps == 0 or done == run.max_steps:
-            mean_loss = accelerator.reduce(running_loss / running_count, reduction="mean").item()
-            running_loss, running_count = 0.0, 0
-            lr = session.scheduler.get_last_lr()[0]
-            log({"step": done, "windows": windows, "loss": mean_loss, "lr": lr})
-            shown["loss"] = f"{mean_loss:.3f}"
-            bar.set_postfix(shown)
+            progress.log_loss(done, windows, session.scheduler.get_last_lr()[0])
         if done % run.eval_steps == 0 or done == run.max_steps:
-            train_seconds += time.perf_counter() - tick
+            clock.pause()
             metrics = _validate(session, run, done, windows, log)
             if metrics is not None:
-                shown["acc"] = f"{metrics['accuracy']:.3f}"
-                bar.set_postfix(shown)
+                progress.show("acc", f"{metrics['accuracy']:.3f}")
             accelerator.wait_for_everyone()
-            tick = time.perf_counter()
+            clock.restart()
             if _reached(accelerator, run.stop_at_accuracy, metrics):
-                return done, train_seconds
+                return done, clock.seconds
         if done % run.save_steps == 0 and done < run.max_steps:
-            train_seconds += time.perf_counter() - tick
-            save_checkpoint(
-                accelerator,
-                session.out,
-                done,
-                {"train_seconds": train_seconds},
-                run.save_total_limit,
-            )
-            tick = time.perf_counter()
+            state = {"train_seconds": clock.pause()}
+            save_checkpoint(accelerator, session.out, done, state, run.save_total_limit)
+            clock.restart()
             if done == stop_after:
                 return None
-    return run.max_steps, train_seconds + time.perf_counter() - tick
+    return run.max_steps, clock.pause()
+
+
+def _optimizer_step(session, run, step: int) -> torch.Tensor:
+    """One batch forward and backward, clipped, and the optimizer and scheduler stepped."""
+    accelerator, model, optimizer = session.accelerator, session.model, session.optimizer
+    inputs = to_tensors(session.batches(step), accelerator.device)
+    loss = model(**inputs).loss
+    accelerator.backward(loss)
+    if run.max_grad_norm:
+        accelerator.clip_grad_norm_(model.parameters(), run.max_grad_norm)
+    optimizer.step()
+    session.scheduler.step()
+    optimizer.zero_grad()
+    return loss
+
+
+class _Clock:
+    """Training seconds: paused while the run evaluates or saves a checkpoint."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.tick = seconds, time.perf_counter()
+
+    def pause(self) -> float:
+        """The seconds so far, the time since the last restart included."""
+        self.seconds += time.perf_counter() - self.tick
+        return self.seconds
+
+    def restart(self) -> None:
+        self.tick = time.perf_counter()
+
+
+class _Progress:
+    """The running training loss between log lines, and the progress bar's latest numbers."""
+
+    def __init__(self, accelerator, log, bar):
+        self.accelerator, self.log, self.bar = accelerator, log, bar
+        self.loss, self.count = 0.0, 0
+        self.shown = {}  # the bar's postfix: latest loss and validation accuracy
+
+    def add(self, loss: torch.Tensor) -> None:
+        self.loss += loss.detach().float()  # stays on the device: no sync per step
+        self.count += 1
+
+    def log_loss(self, step: int, windows: int, lr: float) -> None:
+        mean_loss = self.accelerator.reduce(self.loss / self.count, reduction="mean").item()
+        self.loss, self.count = 0.0, 0
+        self.log({"step": step, "windows": windows, "loss": mean_loss, "lr": lr})
+        self.show("loss", f"{mean_loss:.3f}")
+
+    def show(self, key: str, text: str) -> None:
+        self.shown[key] = text
+        self.bar.set_postfix(self.shown)
 
 
 def _validate(session, run, done: int, windows: int, log) -> dict | None:
@@ -410,105 +439,3 @@ def _reached(accelerator, target: float | None, metrics: dict | None) -> bool:
     hit = float(metrics is not None and metrics["accuracy"] >= target)
     flags = accelerator.gather(torch.tensor([hit], device=accelerator.device))
     return bool(flags.max().item())
-
-
-def _preset_name(model_args) -> str | None:
-    """The preset a run trained, None for a saved model or a `--model_type` backbone."""
-    if model_args.model_name_or_path is not None or getattr(model_args, "model_type", None):
-        return None
-    return model_args.preset
-
-
-def finish(
-    model,
-    task,
-    data_args,
-    run,
-    model_args,
-    out: Path,
-    *,
-    steps=None,
-    params,
-    train_seconds,
-    world_size,
-    device,
-    command,
-    fingerprints=(),
-) -> dict:
-    """Test evaluation beside the oracle, `save_pretrained`, card, curve, args and results."""
-    from iarc_hf.hub.cards import model_card
-
-    # streamed chunk by chunk: the test split of any size is never held whole
-    metrics = evaluate_split(
-        model,
-        task,
-        "test",
-        data_args.test_size,
-        data_args.data_seed,
-        run.per_device_eval_batch_size,
-    )
-    model.save_pretrained(out)  # safetensors, config.json with auto_map, the two code files
-    steps = steps or run.max_steps  # fewer when --stop_at_accuracy ended the run
-    windows = steps * run.per_device_train_batch_size * world_size
-    facts = {
-        "preset": _preset_name(model_args),
-        "dataset_config": task.name,
-        "params": params,
-        "max_steps": steps,
-        "stopped_early": steps < run.max_steps,
-        "stop_at_accuracy": run.stop_at_accuracy,
-        "planned_steps": run.max_steps,
-        "batch_size": run.per_device_train_batch_size,
-        "world_size": world_size,
-        "windows": windows,
-        "data_source": "fresh windows every step"
-        if data_args.data_source == "stream"
-        else "the train split",
-        "optimizer": run.optimizer,
-        "learning_rate": run.learning_rate,
-        "momentum": run.momentum,
-        "lr_scheduler_type": run.lr_scheduler_type,
-        "seed": run.seed,
-        "train_seconds": train_seconds,
-        "device": device,
-        "scaled_down": windows < 8000 * 200,
-        "test_size": data_args.test_size,
-        "data_seed": data_args.data_seed,
-    }
-    write_json(
-        out / "all_results.json",
-        {**facts, "last_batch_fingerprints": list(fingerprints), "test": metrics},
-    )
-    write_json(
-        out / "training_args.json",
-        {
-            "model": {k: v for k, v in asdict(model_args).items() if v is not None},
-            "data": asdict(data_args),
-            "run": asdict(run),
-            "task": task.to_dict(),
-            "command": command,
-        },
-    )
-    records = read_jsonl(out / METRICS_LOG)
-    plot_training_curve(
-        records,
-        out / "training_curve.png",
-        f"{facts['preset'] or 'model'} on {task.name}",
-        oracle=metrics["oracle_accuracy_all"],
-    )
-    card = model_card(
-        config=model.config,
-        run=facts,
-        metrics=metrics,
-        repo_id=run.hub_model_id or str(out),
-        dataset_repo_id=run.dataset_repo_id,
-        command=command,
-    )
-    write_text_atomically(out / "README.md", str(card))
-    print(
-        f"\n{facts['preset'] or 'model'} on {task.name}: test accuracy {metrics['accuracy']:.4f} "
-        f"(oracle {metrics['oracle_accuracy']:.4f}), all positions {metrics['accuracy_all']:.4f} "
-        f"(oracle {metrics['oracle_accuracy_all']:.4f}), {params:,} parameters, {train_seconds:.0f} s\n"
-        f"model, card and curve in {out}"
-    )
-    return metrics

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from transformers import get_scheduler
 
 from iarc_hf.data.generator import stream_batch
-from iarc_hf.data.tasks import IARCTask
+from iarc_hf.data.tasks import IGNORE_INDEX, IARCTask
 from iarc_hf.eval.evaluation import evaluate_split, to_tensors
 
 
@@ -42,8 +42,10 @@ class _Scored(torch.nn.Module):
 def next_symbol_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str) -> torch.Tensor:
     """The loss of IARCModel: labels at their own positions, -100 ignored."""
     if reduction == "last":
-        return F.cross_entropy(logits[:, -1].float(), labels[:, -1], ignore_index=-100)
-    return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=-100)
+        return F.cross_entropy(logits[:, -1].float(), labels[:, -1], ignore_index=IGNORE_INDEX)
+    return F.cross_entropy(
+        logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE_INDEX
+    )
 
 
 def train_and_score(

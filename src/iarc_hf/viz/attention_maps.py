@@ -73,10 +73,7 @@ def plot_attention(
     maps: np.ndarray, task: IARCTask, window: dict, path, title: str, overview: bool = False
 ) -> Path:
     """Draw `maps` (layers, heads, T, T) for `window` to `path` (a PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from iarc_hf.viz.plots import plt, save_figure  # matplotlib only when drawing
 
     layers, heads = maps.shape[:2]
     panels = maps.mean(axis=1, keepdims=True) if overview else maps
@@ -96,13 +93,7 @@ def plot_attention(
     fig.suptitle(title, fontsize=9)
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.5 / (height / DPI),
                         wspace=0.25, hspace=0.35)  # fmt: skip
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.partial.png")
-    fig.savefig(partial, dpi=DPI)
-    plt.close(fig)
-    partial.replace(path)
-    return path
+    return save_figure(fig, path, dpi=DPI)
 
 
 def _draw_map(ax, weights: np.ndarray, labels: list[str], window: dict) -> None:

@@ -20,10 +20,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from iarc_hf.data.generator import IGNORE_INDEX, generate_split
+from iarc_hf.data.generator import generate_split
 from iarc_hf.data.oracle import oracle_predict_tape
 from iarc_hf.data.rule_state import control_codes, stream_state
-from iarc_hf.data.tasks import TASKS, IARCTask, format_window, parse_window, window_cells
+from iarc_hf.data.tasks import (
+    IGNORE_INDEX,
+    TASKS,
+    IARCTask,
+    format_window,
+    parse_window,
+    window_cells,
+)
 from iarc_hf.hub.safe_loading import CheckpointError, CheckpointSource, source_for
 from iarc_hf.hub.safe_loading import load_checkpoint as load_safely
 from iarc_hf.viz.explorer_checkpoints import (
@@ -81,7 +88,7 @@ def _load(source: CheckpointSource):
     return load_safely(source, EXPLORER_LIMITS)
 
 
-def load_checkpoint(chosen: str, served: ServedCheckpoints | None = None):
+def load_served_checkpoint(chosen: str, served: ServedCheckpoints | None = None):
     """(model, the task it was trained on) of a checkpoint, loaded once. With `served` (the
     app), `chosen` is one of its names or a typed Hub id; without, any folder or Hub id (a
     notebook's, a test's). Either way only IARC models load, by the package's own classes."""
@@ -130,7 +137,7 @@ def explore(controls: str, text: str, model_ids=(), overview: bool = True,
         for number, model_id in enumerate(chosen):
             png = Path(scratch) / f"attention-{number}.png"
             try:
-                model, trained_task = load_checkpoint(model_id, served)
+                model, trained_task = load_served_checkpoint(model_id, served)
                 view, note = _view(model, trained_task, model_id, task, window, png, overview)
             except Exception as error:  # noqa: BLE001 - one bad checkpoint must not sink the rest
                 result.problems.append(_problem(model_id, error))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -11,15 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import EngFormatter  # noqa: E402
 
+from iarc_hf.files import replaced_atomically  # noqa: E402
+
 # 400k, 1.6M: long window counts would overlap as tick labels
 WINDOWS = EngFormatter(sep="")
-
-
-def read_jsonl(path) -> list[dict]:
-    path = Path(path)
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def plot_training_curve(records: list[dict], png, title: str, oracle: float | None = None) -> Path:
@@ -43,9 +37,14 @@ def plot_training_curve(records: list[dict], png, title: str, oracle: float | No
         axis.xaxis.set_major_formatter(WINDOWS)
     fig.suptitle(title)
     fig.tight_layout()
+    return save_figure(fig, png)
+
+
+def save_figure(fig, png, dpi: int = 110) -> Path:
+    """`fig` written to `png` whole or not at all (a temp sibling renamed into place), then
+    closed."""
     png = Path(png)
-    partial = png.with_name(f".{png.name}.partial.png")
-    fig.savefig(partial, dpi=110)
+    with replaced_atomically(png, suffix=".png") as partial:  # matplotlib reads the extension
+        fig.savefig(partial, dpi=dpi)
     plt.close(fig)
-    partial.replace(png)
     return png
