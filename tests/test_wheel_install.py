@@ -11,11 +11,13 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+SUBPACKAGES = ("data", "eval", "training", "experiments", "hub", "viz", "benchmarks")
 pytestmark = pytest.mark.integration
 
 
@@ -59,6 +61,9 @@ def install_in_fresh_venv(wheel: Path, tmp_path) -> Path:
 
 def test_wheel_install_trains_and_writes_the_model_card(tmp_path):
     wheel = build_wheel(tmp_path)
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {f"iarc_hf/{sub}/__init__.py" for sub in SUBPACKAGES} <= names
+    assert {f"iarc_hf/hub/templates/{card}_card.md" for card in ("model", "dataset")} <= names
     python = install_in_fresh_venv(wheel, tmp_path)
     work = tmp_path / "elsewhere"
     work.mkdir()
