@@ -247,6 +247,7 @@ def main(argv=None) -> None:
     else:
         from pathlib import Path
 
+        from iarc_hf.experiments.headline import write_headline
         from iarc_hf.experiments.leaderboard import write_readme_block
         from iarc_hf.experiments.report import write_report
 
@@ -254,7 +255,8 @@ def main(argv=None) -> None:
         readme = Path(args.results_dir).resolve().parent / "README.md"
         if readme.is_file():  # the project's README, beside results/
             write_readme_block(readme, args.results_dir)
-            print(f"wrote the leaderboard into {readme}")
+            write_headline(readme, args.results_dir)
+            print(f"wrote the headline table and the leaderboard into {readme}")
 
 
 if __name__ == "__main__":

@@ -145,3 +145,28 @@ def test_replace_block_needs_the_markers():
 
     with pytest.raises(ValueError, match="markers"):
         replace_block("no markers here", "table")
+
+
+def test_the_readmes_headline_table_is_generated_from_the_committed_results():
+    from pathlib import Path
+
+    from iarc_hf.experiments.headline import END, START, headline_table
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text()
+    block = text.split(START, 1)[1].split(END, 1)[0]
+    assert block == "\n" + headline_table(root / "results"), (
+        "README.md's headline table is stale: python scripts/reproduce.py report"
+    )
+
+
+def test_the_docs_tables_page_is_the_generated_tables():
+    from pathlib import Path
+
+    from iarc_hf.experiments.report import DOCS_TABLES, START, docs_tables_page
+
+    root = Path(__file__).resolve().parents[1]
+    results = (root / "results" / "README.md").read_text()
+    tables = results.split(START, 1)[1].split("<!-- tables:end -->", 1)[0].strip("\n")
+    page = (root / "docs" / DOCS_TABLES).read_text()
+    assert page.rstrip("\n") == docs_tables_page(tables).rstrip("\n")

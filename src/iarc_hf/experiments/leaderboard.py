@@ -284,12 +284,12 @@ def leaderboard_block(results_dir="results") -> str:
     )
 
 
-def replace_block(text: str, block: str) -> str:
-    """`text` with the part between the leaderboard markers replaced by `block`."""
-    if BLOCK_START not in text or BLOCK_END not in text:
-        raise ValueError(f"the README has no {BLOCK_START} ... {BLOCK_END} markers")
-    head, rest = text.split(BLOCK_START, 1)
-    return f"{head}{BLOCK_START}\n{block}{BLOCK_END}{rest.split(BLOCK_END, 1)[1]}"
+def replace_block(text: str, block: str, start: str = BLOCK_START, end: str = BLOCK_END) -> str:
+    """`text` with the part between the markers `start` and `end` replaced by `block`."""
+    if start not in text or end not in text:
+        raise ValueError(f"the README has no {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    return f"{head}{start}\n{block}{end}{rest.split(end, 1)[1]}"
 
 
 def write_readme_block(readme, results_dir="results") -> None:

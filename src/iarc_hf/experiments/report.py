@@ -197,4 +197,21 @@ def write_report(results_dir) -> Path:
     head, rest = text.split(START, 1)
     tail = rest.split(END, 1)[1]
     write_text_atomically(readme, f"{head}{START}\n{tables}\n{END}{tail}")
+    docs = results_dir.resolve().parent / "docs"
+    if docs.is_dir():  # the documentation site's copy, figures addressed from the site's root
+        write_text_atomically(docs / DOCS_TABLES, docs_tables_page(tables))
     return readme
+
+
+DOCS_TABLES = "results-tables.md"
+
+
+def docs_tables_page(tables: str) -> str:
+    """The generated tables as a page of the docs: plots are served at results/<name>.png."""
+    import re
+
+    tables = re.sub(r"\]\(([^)/]+\.png)\)", r"](results/\1)", tables)
+    return (
+        "# Results tables (generated)\n\n*Written by `python scripts/reproduce.py report` from the "
+        "result JSONs under `results/`; never edited by hand.*\n\n" + tables
+    )
