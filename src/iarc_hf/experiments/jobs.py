@@ -20,6 +20,7 @@ import torch
 from iarc_hf.eval.flops import checkpoint_flops_per_window
 from iarc_hf.experiments.registry import (
     EXPERIMENTS,
+    PAPER_STEPS,
     PLANNED_EXPERIMENTS,
     Run,
     result_path,
@@ -115,10 +116,17 @@ def list_jobs(
     if not pairs:
         raise ValueError(f"no run of {experiment} matches --filter {' '.join(patterns)}")
     return [
-        job_for(experiment, spec, seed, max_steps, results_dir, runs_dir)
+        job_for(experiment, spec, seed, run_budget(spec, max_steps), results_dir, runs_dir)
         for spec, spec_seeds in pairs
         for seed in spec_seeds
     ]
+
+
+def run_budget(spec: Run, max_steps: int | None) -> int:
+    """--max_steps when given; else the run's own budget; else the paper's."""
+    if max_steps is not None:
+        return max_steps
+    return spec.max_steps or PAPER_STEPS
 
 
 def job_for(experiment: str, spec: Run, seed: int, max_steps: int, results_dir, runs_dir) -> Job:

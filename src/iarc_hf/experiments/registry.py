@@ -76,6 +76,7 @@ class Run:
     task: dict = field(default_factory=dict)  # IARCTask knobs
     label: str = ""  # what this run varies, for tables
     training: dict = field(default_factory=dict)  # RunArguments on top of the recipe's
+    max_steps: int | None = None  # its own budget, where its experiment has none (--max_steps wins)
 
     @property
     def name(self) -> str:
@@ -195,6 +196,56 @@ def _frontier() -> list[Run]:
     return runs
 
 
+# The seeds' claims (issue: "The seeds' claims, tested"): each under the paper's SGD recipe at its
+# budget and under the strong recipe (AdamW + the loss at the last position) at 400K windows,
+# where both are past the plateau. N = 16 rungs and plain DPA / EA cisformers are fig1's and
+# beyond's runs (the same definitions), so they are not trained twice.
+CLAIM_RECIPES = (
+    ("adamw", {"loss_reduction": "last"}, 2000, "AdamW + last-position loss"),
+    ("sgd", {}, PAPER_STEPS, "paper SGD"),
+)
+LADDER_SYMBOLS = (8, 32)
+SKIP_VARIANTS = {
+    "pre-projection": {"pre_projection": True},
+    "content skip": {"content_skip": True},
+    "pre-projection + content skip": {"pre_projection": True, "content_skip": True},
+}
+
+
+def _claims_for(recipe: str, model: dict, steps: int, how: str) -> list[Run]:
+    def run(preset, label, extra=None, task=None):
+        return Run(preset, recipe=recipe, model={**model, **(extra or {})}, task=task or {},
+                   label=f"{label}; {how}", max_steps=steps)  # fmt: skip
+
+    runs = [  # the complexity ladder (Gros, arXiv:2407.18601): alphabet size N
+        run(f"cisformer-{a}", f"ladder N={n}", task={"n_symbols": n})
+        for n in LADDER_SYMBOLS
+        for a in ("dpa", "ea")
+    ]
+    # cog attention (Lv et al., arXiv:2411.07176), with and without softmax at the edges
+    runs += [run("cisformer-cog", "cog, softmax edges"),
+             run("cisformer-cog", "cog", {"cog_softmax_edges": False})]  # fmt: skip
+    # pre-projection and content skip (arXiv:2604.10791)
+    runs += [
+        run(f"cisformer-{a}", label, extra)
+        for label, extra in SKIP_VARIANTS.items()
+        for a in ("dpa", "ea")
+    ]
+    if recipe == "adamw":  # the 60-layer transformer: 20 min a run here at 2000 steps, 80 at 8000
+        runs += [run(f"transformer-{a}", "60-layer transformer") for a in ("dpa", "ea")]
+        runs += [run("transformer-dpa", "60-layer, cog", {"attention": "cog"}),
+                 run("transformer-dpa", "60-layer, cog, softmax edges",
+                     {"attention": "cog", "cog_softmax_edges": True})]  # fmt: skip
+        runs += [run(f"transformer-{a}", "60-layer, pre-projection + content skip",
+                     SKIP_VARIANTS["pre-projection + content skip"]) for a in ("dpa", "ea")]  # fmt: skip
+    return runs
+
+
+def _claims() -> list[Run]:
+    """The strong recipe first: its runs are short and answer each claim early."""
+    return [run for recipe in CLAIM_RECIPES for run in _claims_for(*recipe)]
+
+
 def _smoke() -> list[Run]:
     """One-layer models that train in seconds: checks a sweep's setup (Ray, GPUs, paths)."""
     return [
@@ -224,12 +275,14 @@ EXPERIMENTS = {
     "frontier": _frontier,
     "smoke": _smoke,
     "leaderboard": _leaderboard,
+    "claims": _claims,
 }
 # Experiments whose runs and seeds depend on finished results: (results_dir, seeds, max_steps)
 # -> [(run, seeds)]; `reproduce.py run` lists them again after each pass.
 PLANNED_EXPERIMENTS = {"leaderboard": _leaderboard_plan}
 # The budget of an experiment when --max_steps is not given.
-DEFAULT_STEPS = {"leaderboard": 2000}
+# None: each run's own budget (`Run.max_steps`, else the paper's).
+DEFAULT_STEPS = {"leaderboard": 2000, "claims": None}
 
 
 def budget_label(max_steps: int) -> str:
