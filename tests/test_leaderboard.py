@@ -170,3 +170,16 @@ def test_the_docs_tables_page_is_the_generated_tables():
     tables = results.split(START, 1)[1].split("<!-- tables:end -->", 1)[0].strip("\n")
     page = (root / "docs" / DOCS_TABLES).read_text()
     assert page.rstrip("\n") == docs_tables_page(tables).rstrip("\n")
+
+
+def test_rows_table_keeps_numbers_as_numbers(tmp_path):
+    from iarc_hf.experiments.leaderboard import TABLE_COLUMNS, rows_table
+
+    entry = entries()[0]
+    for seed in range(2):
+        write(tmp_path, entry_run(entry, LEARNING_RATES[0]), seed, validation=0.5, test=0.81234)
+    write(tmp_path, entry_run(entry, LEARNING_RATES[1]), 0, validation=0.1, test=0.1)
+    headers, types, values = rows_table(leaderboard_rows(tmp_path, STEPS))
+    assert headers == [key for key, _ in TABLE_COLUMNS] and len(types) == len(headers)
+    row = dict(zip(headers, values[0], strict=True))
+    assert row["accuracy_mean"] == 0.8123 and row["learning_rate"] == LEARNING_RATES[0]

@@ -77,3 +77,9 @@ def test_push_without_token_is_a_clear_error(space, monkeypatch):
 def test_missing_space_files_are_named(tmp_path):
     with pytest.raises(HubPushError, match="lacks the Space files"):
         build_space_folder(tmp_path, tmp_path / "out")
+
+
+def test_the_space_carries_the_leaderboard_results(space):
+    repo_results = Path(__file__).resolve().parents[1] / "results" / "leaderboard"
+    copied = sorted(p.name for p in (space / "results" / "leaderboard").glob("*.json"))
+    assert copied == sorted(p.name for p in repo_results.glob("*.json")) and copied

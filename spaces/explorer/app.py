@@ -19,16 +19,25 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+from pathlib import Path
 
 import gradio as gr
 
 from iarc_hf.data.generator import SPLITS
 from iarc_hf.data.tasks import PUBLISHED_CONFIGS
+from iarc_hf.experiments.leaderboard import leaderboard_rows, rows_table
 
 # In a Space the package is a folder beside this file (`scripts/push_space.py` copies it), which
 # Python finds first; in the repo it is the installed package.
 from iarc_hf.viz.explorer import accuracy_lines, draw_window, explore, stacked_maps, window_html
 from iarc_hf.viz.explorer_checkpoints import MAX_CHECKPOINTS, ServedCheckpoints
+
+LEADERBOARD_INTRO = """### The leaderboard
+Every architecture under one recipe (AdamW, cosine, the loss at the last position, 400K windows),
+at the better learning rate of a grid, over its seeds: test accuracy at the last position (mean,
+std) and per task, parameters, forward FLOPs per window and training windows per second. Click a
+column's header to sort. **Add a row**: add a preset to `iarc_hf.training.backbones.BACKBONE_PRESETS`
+and run `python scripts/reproduce.py run leaderboard`."""
 
 INTRO = """# IARC explorer
 The IARC task-switching benchmark (C. Gros, arXiv:2508.04461): a stream of symbols where a
@@ -90,36 +99,64 @@ def checkpoints_box(served: ServedCheckpoints) -> gr.Dropdown:
     )
 
 
-def build(served: ServedCheckpoints | None = None) -> gr.Blocks:
+def build(served: ServedCheckpoints | None = None, results_dir=None) -> gr.Blocks:
     served = served or ServedCheckpoints()
+    results_dir = results_dir or default_results_dir()
     # Gradio keeps the returned images in its cache; drop them after an hour, hourly.
     with gr.Blocks(
         title="IARC explorer", analytics_enabled=False, delete_cache=(3600, 3600)
     ) as app:
-        gr.Markdown(INTRO)
-        with gr.Row():
-            controls = gr.Dropdown(list(PUBLISHED_CONFIGS), value="IARC", label="config")
-            split = gr.Dropdown(list(SPLITS), value="validation", label="split")
-            seed = gr.Number(0, precision=0, label="seed")
-            index = gr.Number(0, precision=0, label="window")
-            draw = gr.Button("Draw a window")
-        stream = gr.Textbox(label="stream", placeholder="7^I 8 9^C 11 13^C 0 3", elem_id="stream")
-        models_box = checkpoints_box(served)
-        maps = gr.Radio(
-            [("one map per layer (heads averaged)", "layers"), ("every head", "heads")],
-            value="layers",
-            label="attention maps",
-        )
-        run = gr.Button("Explore", variant="primary", elem_id="explore")
-        message = gr.Markdown(elem_id="message")
-        table = gr.HTML(elem_id="window")
-        maps_image = gr.Image(label="attention maps", type="pil", format="png", elem_id="maps")
-        draw.click(on_draw, [controls, split, seed, index], [stream, message])
-        inputs = [controls, stream, models_box, maps]
-        handler = functools.partial(on_explore, served)
-        run.click(handler, inputs, [message, table, maps_image])
-        stream.submit(handler, inputs, [message, table, maps_image])
+        with gr.Tab("Explore"):
+            explore_tab(served)
+        with gr.Tab("Leaderboard", elem_id="leaderboard-tab"):
+            leaderboard_tab(results_dir)
     return app
+
+
+def leaderboard_tab(results_dir) -> None:
+    """Every architecture's row from the result JSONs: click a column's header to sort."""
+    headers, types, values = rows_table(leaderboard_rows(results_dir))
+    gr.Markdown(
+        LEADERBOARD_INTRO if values else LEADERBOARD_INTRO + "\n\n*No finished runs here yet.*"
+    )
+    gr.Dataframe(value=values or None, headers=headers, datatype=types, interactive=False,
+                 elem_id="leaderboard")  # fmt: skip
+
+
+def explore_tab(served: ServedCheckpoints) -> None:
+    """Draw or type a window; see it annotated and the served checkpoints predict."""
+    gr.Markdown(INTRO)
+    with gr.Row():
+        controls = gr.Dropdown(list(PUBLISHED_CONFIGS), value="IARC", label="config")
+        split = gr.Dropdown(list(SPLITS), value="validation", label="split")
+        seed = gr.Number(0, precision=0, label="seed")
+        index = gr.Number(0, precision=0, label="window")
+        draw = gr.Button("Draw a window")
+    stream = gr.Textbox(label="stream", placeholder="7^I 8 9^C 11 13^C 0 3", elem_id="stream")
+    models_box = checkpoints_box(served)
+    maps = gr.Radio(
+        [("one map per layer (heads averaged)", "layers"), ("every head", "heads")],
+        value="layers",
+        label="attention maps",
+    )
+    run = gr.Button("Explore", variant="primary", elem_id="explore")
+    message = gr.Markdown(elem_id="message")
+    table = gr.HTML(elem_id="window")
+    maps_image = gr.Image(label="attention maps", type="pil", format="png", elem_id="maps")
+    draw.click(on_draw, [controls, split, seed, index], [stream, message])
+    inputs = [controls, stream, models_box, maps]
+    handler = functools.partial(on_explore, served)
+    run.click(handler, inputs, [message, table, maps_image])
+    stream.submit(handler, inputs, [message, table, maps_image])
+
+
+def default_results_dir() -> Path:
+    """$IARC_EXPLORER_RESULTS, else results/ beside the app (a Space), else the repository's."""
+    if os.environ.get("IARC_EXPLORER_RESULTS"):
+        return Path(os.environ["IARC_EXPLORER_RESULTS"])
+    here = Path(__file__).resolve().parent
+    beside = here / "results"
+    return beside if beside.is_dir() else here.parents[1] / "results"
 
 
 def env_flag(name: str) -> bool:
@@ -150,13 +187,17 @@ def main(argv=None):
     parser.add_argument(
         "--port", type=int, default=None, help="default: $GRADIO_SERVER_PORT or 7860"
     )
+    parser.add_argument(
+        "--results_dir",
+        help="the leaderboard tab's results (default: $IARC_EXPLORER_RESULTS or results/)",
+    )
     args = parser.parse_args(argv)
     try:
         served = served_from(args)
     except ValueError as error:
         parser.error(str(error))
     # None lets Gradio read GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, as a Space sets them.
-    build(served).launch(
+    build(served, args.results_dir and Path(args.results_dir)).launch(
         server_name=args.host, server_port=args.port, css=CSS, ssr_mode=False, show_error=False
     )
 

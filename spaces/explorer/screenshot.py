@@ -28,13 +28,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(models=(), timeout: float = 120.0):
+def running_app(models=(), timeout: float = 120.0, extra_args=()):
     """`app.py` on a free localhost port with `models` preloaded; yields its URL, then stops it.
     RuntimeError (with the app's output) if it exits or does not answer within `timeout` s."""
     port = free_port()
     command = [sys.executable, str(HERE / "app.py"), "--port", str(port)]
     for model in models:
         command += ["--model", model]
+    command += list(extra_args)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     with tempfile.TemporaryFile("w+") as log:
         app = subprocess.Popen(command, env=env, stdout=log, stderr=log)

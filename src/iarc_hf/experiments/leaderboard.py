@@ -297,3 +297,38 @@ def write_readme_block(readme, results_dir="results") -> None:
 
     readme = Path(readme)
     write_text_atomically(readme, replace_block(readme.read_text(), leaderboard_block(results_dir)))
+
+
+# The explorer's leaderboard tab: one sortable table of both tracks, numbers as numbers.
+TABLE_COLUMNS = (
+    ("track", "str"),
+    ("architecture", "str"),
+    ("model_type", "str"),
+    ("params", "number"),
+    ("seeds", "number"),
+    ("accuracy_mean", "number"),
+    ("accuracy_std", "number"),
+    ("accuracy_last_I", "number"),
+    ("accuracy_last_A", "number"),
+    ("accuracy_last_R", "number"),
+    ("accuracy_last_C", "number"),
+    ("learning_rate", "number"),
+    ("flops_per_window", "number"),
+    ("windows_per_second", "number"),
+)
+
+
+def rows_table(rows: list[dict]) -> tuple[list[str], list[str], list[list]]:
+    """(headers, datatypes, values) of `rows` for a sortable table; accuracies rounded to 4."""
+    values = []
+    for row in rows:
+        line = []
+        for key, kind in TABLE_COLUMNS:
+            value = row.get(key)
+            if isinstance(value, float) and key.startswith("accuracy"):
+                value = round(value, 4)
+            elif isinstance(value, float) and key == "windows_per_second":
+                value = round(value, 1)
+            line.append(value)
+        values.append(line)
+    return [key for key, _ in TABLE_COLUMNS], [kind for _, kind in TABLE_COLUMNS], values

@@ -25,6 +25,10 @@ def build_space_folder(source, dest) -> Path:
         shutil.copy2(source / name, partial / name)
     package = Path(__file__).resolve().parents[1]  # iarc_hf/, not iarc_hf/hub/
     shutil.copytree(package, partial / "iarc_hf", ignore=shutil.ignore_patterns("__pycache__"))
+    # the leaderboard tab's rows: the finished leaderboard runs' JSONs (results/ beside the app)
+    leaderboard = package.parents[1] / "results" / "leaderboard"
+    if leaderboard.is_dir():
+        shutil.copytree(leaderboard, partial / "results" / "leaderboard")
     return replace_folder(partial, dest)
 
 
