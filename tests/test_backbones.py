@@ -9,6 +9,7 @@ import sys
 import pytest
 import torch
 import torch.nn.functional as F
+from model_cases import assert_overfits
 from safetensors.torch import load_file, save_file
 from test_modeling import LOADER
 
@@ -179,17 +180,7 @@ def test_overfits_a_tiny_batch(name):
     batch = inputs(8, 2)
     batch["input_ids"][:, 0] = torch.arange(8)  # every prefix tells the windows apart
     labels = torch.randint(0, N, (8, 24), generator=torch.Generator().manual_seed(3))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    first = loss = None
-    for _ in range(300):
-        optimizer.zero_grad()
-        loss = model(**batch, labels=labels).loss
-        first = first if first is not None else loss.item()
-        loss.backward()
-        optimizer.step()
-        if loss.item() < 0.05:
-            break
-    assert first > 2.0 and loss.item() < 0.05, (first, loss.item())
+    assert_overfits(model, batch, labels)
 
 
 @pytest.fixture(scope="module")

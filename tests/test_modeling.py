@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from model_cases import OPTION_CASES, option_config, random_inputs, small_config
+from model_cases import (
+    OPTION_CASES,
+    assert_overfits,
+    option_config,
+    random_inputs,
+    small_config,
+)
 from safetensors.torch import load_file, save_file
 from transformers import AutoModel
 
@@ -79,17 +85,7 @@ def test_tiny_batch_is_overfit(preset):
     inputs = random_inputs(config, 8, generator)
     inputs["input_ids"][:, 0] = torch.arange(8)  # every prefix tells the window apart
     labels = torch.randint(0, config.n_symbols, (8, config.context_length), generator=generator)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    first = None
-    for _ in range(300):
-        optimizer.zero_grad()
-        loss = model(**inputs, labels=labels).loss
-        first = first if first is not None else loss.item()
-        loss.backward()
-        optimizer.step()
-        if loss.item() < 0.05:
-            break
-    assert first > 2.0 and loss.item() < 0.05, (first, loss.item())
+    assert_overfits(model, inputs, labels)
 
 
 def test_pre_projection_and_content_skip_start_as_the_plain_block():

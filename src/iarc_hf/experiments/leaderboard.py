@@ -323,7 +323,7 @@ def rows_table(rows: list[dict]) -> tuple[list[str], list[str], list[list]]:
     values = []
     for row in rows:
         line = []
-        for key, kind in TABLE_COLUMNS:
+        for key, _ in TABLE_COLUMNS:
             value = row.get(key)
             if isinstance(value, float) and key.startswith("accuracy"):
                 value = round(value, 4)
