@@ -205,6 +205,7 @@ def saved_backbones(tmp_path_factory):
     return root, expected, result.stdout
 
 
+@pytest.mark.integration  # a second Python process loads every preset
 @pytest.mark.parametrize("name", BACKBONE_PRESETS)
 def test_reloads_without_iarc_hf_with_the_same_logits(saved_backbones, name):
     root, expected, stdout = saved_backbones
