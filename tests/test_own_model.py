@@ -1,6 +1,6 @@
 """A model that is not part of iarc-hf trains and is scored on IARC (examples/own_model.py)."""
 
-import importlib.util
+import runpy
 from pathlib import Path
 
 import pytest
@@ -12,18 +12,16 @@ from iarc_hf.training.own_model import next_symbol_loss, train_and_score
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "own_model.py"
 
 
-def load_example():
-    spec = importlib.util.spec_from_file_location("own_model_example", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_example() -> dict:
+    """The example's globals, as tests/test_trainer_metrics.py runs its example."""
+    return runpy.run_path(str(EXAMPLE))
 
 
 def test_the_example_gru_learns_on_iarc():
     example = load_example()
     task = IARCTask("IA")
     torch.manual_seed(0)
-    model = example.GRUModel(task.n_symbols, task.n_controls, width=32, layers=1)
+    model = example["GRUModel"](task.n_symbols, task.n_controls, width=32, layers=1)
     before = train_and_score(model, task, max_steps=1, learning_rate=1e-9, test_size=300)
     after = train_and_score(model, task, max_steps=300, learning_rate=1e-2, test_size=300)
     assert after["metrics"]["accuracy"] > before["metrics"]["accuracy"] + 0.2, (before, after)
@@ -32,7 +30,7 @@ def test_the_example_gru_learns_on_iarc():
 
 
 def test_the_example_script_runs_end_to_end():
-    result = load_example().main(["--max_steps", "2", "--test_size", "100"])
+    result = load_example()["main"](["--max_steps", "2", "--test_size", "100"])
     assert 0 <= result["metrics"]["accuracy"] <= 1 and result["windows"] == 400
 
 

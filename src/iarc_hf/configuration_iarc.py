@@ -1,4 +1,4 @@
-"""IARCConfig: one config for the whole model family (see shared/MODELS.md).
+"""IARCConfig: one config for the whole model family (the paper's transformer, cisformer, MLP, LSTM).
 
 Shipped with every checkpoint as remote code, so it imports transformers only.
 """
@@ -10,7 +10,7 @@ ATTENTIONS = ("dpa", "expressive", "cog")
 EMBEDDINGS = ("onehot", "learned")
 POSITIONS = ("alibi", "none")
 ENCODINGS = ("tape", "inline")
-# Readings of the paper (issue: which reading reproduces it); the first value is ours, the default.
+# Readings of the paper where its text leaves a choice; the first value is ours, the default.
 NORM_POSITIONS = ("pre", "post")  # post: Vaswani et al. 2017, "as originally defined"
 INIT_SCHEMES = ("scaled", "torch")  # ours: N(0, 1/fan_in), residual outputs / sqrt(2 layers)
 ATTENTION_SCALES = ("sqrt", "none", "learned")  # z = q.k / sqrt(d_head) | q.k | tau_h q.k / sqrt
@@ -29,7 +29,7 @@ TRANSFORMER_READINGS = ("norm_position", "attention_scale", "expressive_alibi")
 # Options that only make sense for attention blocks; an mlp or lstm that sets them is a mistake.
 TRANSFORMER_ONLY = ("position_wise", "pre_projection", "content_skip", "cog_softmax_edges")
 
-# Paper-sized presets for N=16 symbols, 4 controls (d=20), L=24. Counts (MODELS.md): the
+# Paper-sized presets for N=16 symbols, 4 controls (d=20), L=24. The paper's counts: the
 # 60-layer transformer ~240K, the 12-layer cisformer ~1.3M, mlp ~1.9M, lstm ~3.7M.
 _TRANSFORMER_60 = dict(
     architecture="transformer",

@@ -1,4 +1,5 @@
-"""The IARC model family (shared/MODELS.md) as one transformers model, IARCModel.
+"""The IARC model family of C. Gros, arXiv:2508.04461 (transformer, cisformer, MLP, LSTM) as one
+transformers model, IARCModel.
 
 Shipped with every checkpoint as remote code: imports torch, transformers and the sibling
 configuration only. Transformer stacks run time-major, (T, B, d), internally: a position-wise
@@ -23,7 +24,8 @@ from .configuration_iarc import IARCConfig
 
 @dataclass
 class IARCOutput(ModelOutput):
-    """loss: mean cross-entropy over labelled positions; logits: (batch, L, n_symbols);
+    """loss: cross-entropy over labelled positions, reduced as config.loss_reduction says (mean over
+    positions, their sum averaged over windows, or the last position); logits: (batch, L, n_symbols);
     attentions: per layer (batch, heads, L, L) when asked for."""
 
     loss: torch.FloatTensor | None = None
@@ -606,6 +608,21 @@ def checked_inputs(config: IARCConfig, input_ids, control_ids, labels) -> tuple:
     return tuple(None if ids is None else ids.long() for ids in (input_ids, control_ids, labels))
 
 
+def next_symbol_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Cross-entropy with labels at their own positions (already next-symbol aligned: no shift):
+    "mean" over positions, "sum" over positions averaged over windows, or the "last" position
+    alone; labels of -100 are ignored."""
+    if reduction == "last":
+        return F.cross_entropy(logits[:, -1].float(), labels[:, -1], ignore_index=-100)
+    loss = F.cross_entropy(
+        logits.flatten(0, 1).float(),
+        labels.flatten(),
+        ignore_index=-100,
+        reduction="mean" if reduction == "mean" else "sum",
+    )
+    return loss if reduction == "mean" else loss / labels.shape[0]
+
+
 class IARCPreTrainedModel(PreTrainedModel):
     config_class = IARCConfig
     base_model_prefix = "iarc"
@@ -686,18 +703,7 @@ class IARCModel(IARCPreTrainedModel):
         return output if return_dict else output.to_tuple()
 
     def compute_loss(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy by config.loss_reduction: mean over positions, their sum (averaged
-        over windows), or the last position alone; labels of -100 are ignored."""
-        reduction = self.config.loss_reduction
-        if reduction == "last":
-            return F.cross_entropy(logits[:, -1].float(), labels[:, -1], ignore_index=-100)
-        loss = F.cross_entropy(
-            logits.flatten(0, 1).float(),
-            labels.flatten(),
-            ignore_index=-100,
-            reduction="mean" if reduction == "mean" else "sum",
-        )
-        return loss if reduction == "mean" else loss / labels.shape[0]
+        return next_symbol_loss(logits, labels, self.config.loss_reduction)
 
 
 IARCModel.register_for_auto_class("AutoModel")

@@ -196,7 +196,7 @@ def _frontier() -> list[Run]:
     return runs
 
 
-# The seeds' claims (issue: "The seeds' claims, tested"): each under the paper's SGD recipe at its
+# The seeds' own claims (the ladder, cog attention, pre-projection + content skip): each under the paper's SGD recipe at its
 # budget and under the strong recipe (AdamW + the loss at the last position) at 400K windows,
 # where both are past the plateau. N = 16 rungs and plain DPA / EA cisformers are fig1's and
 # beyond's runs (the same definitions), so they are not trained twice.

@@ -14,12 +14,12 @@ import time
 from types import SimpleNamespace
 
 import torch
-import torch.nn.functional as F
 from transformers import get_scheduler
 
 from iarc_hf.data.generator import stream_batch
-from iarc_hf.data.tasks import IGNORE_INDEX, IARCTask
+from iarc_hf.data.tasks import IARCTask
 from iarc_hf.eval.evaluation import evaluate_split, to_tensors
+from iarc_hf.modeling_iarc import next_symbol_loss  # the loss of IARCModel, by its own code
 
 
 def logits_of(model, batch: dict) -> torch.Tensor:
@@ -37,15 +37,6 @@ class _Scored(torch.nn.Module):
     def forward(self, input_ids, control_ids=None, **_):
         batch = {"input_ids": input_ids, "control_ids": control_ids}
         return SimpleNamespace(logits=logits_of(self.model, batch))
-
-
-def next_symbol_loss(logits: torch.Tensor, labels: torch.Tensor, reduction: str) -> torch.Tensor:
-    """The loss of IARCModel: labels at their own positions, -100 ignored."""
-    if reduction == "last":
-        return F.cross_entropy(logits[:, -1].float(), labels[:, -1], ignore_index=IGNORE_INDEX)
-    return F.cross_entropy(
-        logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE_INDEX
-    )
 
 
 def train_and_score(
