@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from iarc_hf.benchmarks import train_step
 from iarc_hf.benchmarks.matmul_floor import record_matmuls, replay
 from iarc_hf.benchmarks.naive import naive_for
 from iarc_hf.benchmarks.train_step import (
@@ -89,13 +90,20 @@ def test_naive_reference_computes_the_same_loss_and_gradients(preset):
         torch.testing.assert_close(ours_grads[name], p.grad, rtol=0, atol=1e-4 * scale, msg=name)
 
 
-def test_interleaved_timing_times_every_function_each_round():
-    calls = []
-    seconds = interleaved_seconds(
-        [lambda: calls.append("a"), lambda: calls.append("b")], rounds=3, warmup=1
-    )
+def test_interleaved_timing_times_every_function_each_round(monkeypatch):
+    """A fake clock that each call advances by its own duration: the warm-up call is not
+    timed, the calls alternate round by round, and each function gets its median."""
+    now, calls = [0.0], []
+    durations = {"a": iter([50.0, 1.0, 9.0, 2.0]), "b": iter([50.0, 4.0, 4.0, 100.0])}
+
+    def call(name):
+        calls.append(name)
+        now[0] += next(durations[name])
+
+    monkeypatch.setattr(train_step.time, "perf_counter", lambda: now[0])
+    seconds = interleaved_seconds([lambda: call("a"), lambda: call("b")], rounds=3, warmup=1)
     assert calls == ["a", "b"] + ["a", "b"] * 3
-    assert len(seconds) == 2 and all(s >= 0 for s in seconds)
+    assert seconds == [2.0, 4.0]
 
 
 def test_bench_rows_for_ours_references_and_matmul():
@@ -113,10 +121,13 @@ def test_bench_rows_for_ours_references_and_matmul():
     assert "tokens/s" in format_table(rows)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_main_with_x_transformers(capsys):
+    """x-transformers comes with [dev] (the [bench] extra): its row must be in the table."""
     main(["--presets", "transformer-dpa", "--batch_size", "2", "--steps", "1"])
-    assert "transformer-dpa" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "transformer-dpa" in out and "x-transformers" in out
+    assert "not installed" not in out
 
 
 def test_matmul_floor_replays_exactly_the_step_products():

@@ -136,6 +136,7 @@ def _digest(batch) -> str:
     return h.hexdigest()
 
 
+@pytest.mark.integration
 def test_same_seed_same_bytes_in_a_new_process():
     task = IARCTask("IAR", max_gap=7)
     here = _digest(generate_split(task, "validation", 1000, seed=5))

@@ -188,15 +188,21 @@ SAVED = {preset: (preset, {}) for preset in PRESETS} | {
 
 
 @pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    """Every SAVED case (small) saved with save_pretrained, then loaded by one fresh Python."""
+def saved(tmp_path_factory):
+    """Every SAVED case (small) saved with save_pretrained, and its logits before saving."""
     root = tmp_path_factory.mktemp("checkpoints")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # one thread on both sides: BLAS then reduces in the same order
     try:
-        expected = _save_every_case(root)
+        return root, _save_every_case(root)
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def checkpoints(saved):
+    """The saved cases loaded by one fresh Python in which iarc_hf cannot be imported."""
+    root, expected = saved
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(HF_HUB_OFFLINE="1", HF_HOME=str(root / "hf_home"), OMP_NUM_THREADS="1")
     result = subprocess.run(
@@ -225,8 +231,8 @@ def _save_every_case(root):
 
 
 @pytest.mark.parametrize("preset", PRESETS)
-def test_checkpoint_is_safetensors_config_and_code_only(checkpoints, preset):
-    root, _, _ = checkpoints
+def test_checkpoint_is_safetensors_config_and_code_only(saved, preset):
+    root, _ = saved
     folder = root / preset
     assert sorted(p.name for p in folder.iterdir()) == [
         "config.json",
@@ -247,6 +253,7 @@ def test_checkpoint_is_safetensors_config_and_code_only(checkpoints, preset):
     )
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("preset", SAVED)
 def test_checkpoint_loads_without_iarc_hf_with_the_same_logits(checkpoints, preset):
     root, expected, stdout = checkpoints

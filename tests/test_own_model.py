@@ -17,6 +17,7 @@ def load_example() -> dict:
     return runpy.run_path(str(EXAMPLE))
 
 
+@pytest.mark.integration
 def test_the_example_gru_learns_on_iarc():
     example = load_example()
     task = IARCTask("IA")

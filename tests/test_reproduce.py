@@ -35,6 +35,7 @@ def test_experiments_cover_the_paper():
     assert any("cog" in n for n in names["beyond"]) and any("adamw" in n for n in names["beyond"])
 
 
+@pytest.mark.integration
 def test_runs_are_written_skipped_and_reported(tmp_path, capsys):
     args = ["run", "fig1", "--filter", "mlp_IARC", "--max_steps", "2", "--seeds", "0", "1",
             "--results_dir", str(tmp_path / "results"), "--runs_dir", str(tmp_path / "runs")]  # fmt: skip
@@ -124,6 +125,7 @@ def test_ctrl_c_on_the_sequential_path_is_one_line_and_exit_130(tmp_path, monkey
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.integration
 def test_a_result_json_cut_short_is_not_done_and_is_named(tmp_path, capsys):
     reproduce.main(["run", *_grid(tmp_path)])
     job = _job(tmp_path)

@@ -38,6 +38,7 @@ def searched(tmp_path_factory):
     return study, results, runs
 
 
+@pytest.mark.integration
 def test_trials_are_runs_with_result_jsons(searched):
     study, results, _ = searched
     trials = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
@@ -68,6 +69,7 @@ def _states(storage: str) -> list:
     return [t.state for t in optuna.load_study(study_name="t", storage=storage).get_trials()]
 
 
+@pytest.mark.integration
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")  # ask() outside optimize
 def test_a_dead_trial_is_retried_by_its_heartbeat_and_resumes_its_run(
     searched, monkeypatch, capsys
@@ -140,6 +142,7 @@ def test_a_diverging_trial_is_pruned_and_the_search_goes_on(tmp_path, monkeypatc
     assert "nan at step 3" in study.trials[0].user_attrs["diverged"]
 
 
+@pytest.mark.integration
 def test_summary_of_an_unknown_study_lists_the_studies(searched):
     _, results, _ = searched
     with pytest.raises(SystemExit) as stop:
@@ -154,6 +157,7 @@ def test_summary_of_an_unknown_study_lists_the_studies(searched):
     assert optuna.study.get_all_study_names(storage) == ["t"]
 
 
+@pytest.mark.integration
 def test_summary_and_script(searched, capsys):
     study, results, runs = searched
     result = summary(study)

@@ -29,6 +29,7 @@ def test_folder_holds_the_app_and_the_package(space):
     assert not list(space.parent.glob(".*partial*"))
 
 
+@pytest.mark.integration
 def test_the_app_imports_the_copied_package(space):
     code = "import app, iarc_hf; print(iarc_hf.__file__)"
     out = subprocess.run(

@@ -47,6 +47,7 @@ def records(root: Path, experiment="smoke") -> dict[str, dict]:
     return {p.name: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
 
 
+@pytest.mark.integration
 def test_workers_give_the_sequential_results(tmp_path, local_ray):
     seeds = ["--seeds", "0", "1"]
     reproduce.main(["run", *GRID, *seeds, "--threads", "1", *dirs(tmp_path / "seq")])
@@ -61,6 +62,7 @@ def test_workers_give_the_sequential_results(tmp_path, local_ray):
         assert record["curve"] == parallel[name]["curve"], name
 
 
+@pytest.mark.integration
 def test_a_failing_run_is_reported_and_the_others_finish(tmp_path, local_ray, monkeypatch, capsys):
     tiny = {"num_hidden_layers": 1}
     grid = [Run("transformer-dpa", model=tiny), Run("mlp", model={"attention": "linear"})]
@@ -123,6 +125,7 @@ def _is_ray_worker(process: psutil.Process) -> bool:
     return title.startswith("ray::") and not title.endswith("Agent")
 
 
+@pytest.mark.integration
 def test_a_killed_sweep_resumes_bit_for_bit(tmp_path):
     """SIGKILL the driver once a run has a checkpoint; a new sweep finishes every run, and the
     interrupted run ends with the weights of an uninterrupted run of the same seed."""

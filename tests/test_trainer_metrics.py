@@ -40,6 +40,7 @@ def trained(tmp_path_factory):
     return metrics, captured["trainer"]
 
 
+@pytest.mark.integration
 def test_trainer_evaluate_reports_the_benchmark_metrics(trained):
     metrics, trainer = trained
     expected = {f"eval_{name}" for name in METRIC_NAMES}

@@ -261,6 +261,7 @@ def test_stop_at_accuracy_ends_at_the_first_evaluation_that_reaches_it(tmp_path)
     assert "stopped early" not in (full / "README.md").read_text()
 
 
+@pytest.mark.integration
 def test_final_folder_loads_without_the_package(tmp_path):
     out = tmp_path / "run"
     metrics = run_train(out, "--max_steps", "4")
@@ -282,6 +283,7 @@ def _accelerate(*args, env_extra=None, **kwargs):
     return subprocess.Popen([*launcher, *args], env=env, cwd=REPO, start_new_session=True, **kwargs)
 
 
+@pytest.mark.integration
 def test_accelerate_launch_and_sigkill_resume(tmp_path):
     out, straight = tmp_path / "killed", tmp_path / "straight"
     args = cli(out, "--max_steps", "400", "--save_steps", "5", "--eval_steps", "1000")
@@ -311,6 +313,7 @@ def test_accelerate_launch_and_sigkill_resume(tmp_path):
     assert_same_weights(straight, out)
 
 
+@pytest.mark.integration
 def test_two_processes_train_different_streams_into_one_folder(tmp_path):
     out = tmp_path / "ddp"
     proc = _accelerate(
