@@ -4,6 +4,8 @@
     python scripts/bench.py train-step --steps 5       # per preset: tokens/s, GFLOP/s vs matmul
     python scripts/bench.py sweep                      # runs/hour: sequential vs Ray workers
     python scripts/bench.py speedrun --target 0.95     # windows and seconds to a target accuracy
+    python scripts/bench.py speedrun --seeds 0 1 2 --record NAME   # a record attempt, 3 seeds
+    python scripts/bench.py records                    # rewrite results/speedrun/RECORDS.md
     python scripts/bench.py eval-memory --one_shot     # evaluate.py peak RSS at two --size values
     python scripts/bench.py                            # generator and train-step (the quick ones)
 
@@ -15,12 +17,20 @@ from __future__ import annotations
 import sys
 
 from iarc_hf.benchmarks import eval_memory, generator_speed, speedrun, sweep_speed, train_step
+from iarc_hf.benchmarks.speedrun_records import write_records
+
+
+def records(argv: list[str]) -> None:
+    """Rewrite RECORDS.md of the speedrun folder (results/speedrun, or the one named)."""
+    print(f"wrote {write_records(argv[0] if argv else 'results/speedrun')}")
+
 
 BENCHES = {
     "generator": generator_speed.main,
     "train-step": train_step.main,
     "sweep": sweep_speed.main,
     "speedrun": speedrun.main,
+    "records": records,
     "eval-memory": eval_memory.main,
 }
 

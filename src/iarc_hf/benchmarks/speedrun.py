@@ -17,15 +17,20 @@ import dataclasses
 import json
 import os
 import platform
+import re
+import shlex
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
+from iarc_hf.benchmarks.speedrun_records import write_records
 from iarc_hf.configuration_iarc import PRESETS
 from iarc_hf.experiments.registry import RECIPES
 from iarc_hf.files import read_jsonl, write_json
+from iarc_hf.provenance import cpu_model, provenance
 from iarc_hf.training.arguments import DataArguments, ModelArguments, RunArguments
 from iarc_hf.training.finalize import METRICS_LOG
 from iarc_hf.training.loop import train
@@ -107,7 +112,7 @@ def parse_overrides(items: list[str]) -> dict:
     return overrides
 
 
-def main(argv: list[str]) -> dict:
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.py speedrun", description=__doc__)
     parser.add_argument("--preset", default="cisformer-dpa", choices=sorted(PRESETS))
     parser.add_argument("--config", default="IARC")
@@ -126,23 +131,39 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--target", type=float, default=0.95)
     parser.add_argument("--eval_every", type=int, default=50)
     parser.add_argument("--eval_size", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per seed")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     parser.add_argument("--test_size", type=int, default=10_000, help="test windows at the end")
     parser.add_argument("--output_dir", help="keep the trained model here (default: discarded)")
-    parser.add_argument("--output", help="also write the result to this JSON file")
+    parser.add_argument("--output", help="also write the result to this JSON file (one seed)")
+    parser.add_argument(
+        "--record",
+        metavar="NAME",
+        help="a record attempt: write RECORDS_DIR/NAME_seed{k}.json per seed, then RECORDS.md",
+    )
+    parser.add_argument("--records_dir", default="results/speedrun")
+    parser.add_argument("--description", help="the recipe in words, for the records table")
     args = parser.parse_args(argv)
     if not 0 < args.target <= 1:
         raise SystemExit(f"--target must be in (0, 1], got {args.target}")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    if args.output and len(args.seeds) > 1:
+        raise SystemExit("--output takes one seed; use --record NAME for several")
+    if args.record and not re.fullmatch(r"[A-Za-z0-9._-]+", args.record):
+        raise SystemExit(
+            f"--record must be a file name (letters, digits, . _ -), got {args.record!r}"
+        )
+    return args
+
+
+def run_seed(args, seed: int, argv: list[str]) -> dict:
+    """One speedrun with `seed`, its provenance, date and the command that reruns it."""
     run = recipe_arguments(
         args.recipe,
         learning_rate=args.learning_rate,
         warmup_steps=args.warmup_steps,
         per_device_train_batch_size=args.batch_size,
         max_steps=args.max_steps,
-        seed=args.seed,
+        seed=seed,
     )
     result = speedrun(
         args.preset,
@@ -155,16 +176,36 @@ def main(argv: list[str]) -> dict:
         test_size=args.test_size,
         output_dir=args.output_dir,
     )
-    result["command"] = "python scripts/bench.py speedrun " + " ".join(argv)
+    result["seed"] = seed
+    result["command"] = "python scripts/bench.py speedrun " + shlex.join(argv)
     result["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
-    verdict = "reached" if result["reached"] else "NOT reached"
-    print(
-        f"{args.preset} {args.recipe} on {args.config}: target {args.target} {verdict} at step "
-        f"{result['steps']} ({result['windows']:,} windows), validation accuracy "
-        f"{result['accuracy']:.4f} (test {result['test_accuracy']:.4f}), "
-        f"{result['wall_seconds']:.1f} s wall ({result['train_seconds']:.1f} s training) on "
-        f"{result['device']}, {result['threads']} threads, {result['machine']}"
-    )
-    if args.output:
-        write_json(args.output, result)
+    result["cpu"] = cpu_model()
+    result["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    result["description"] = args.description or f"{args.preset}, {args.recipe}"
+    result["provenance"] = provenance(result["device"])
     return result
+
+
+def main(argv: list[str]) -> dict | list[dict]:
+    args = parse_arguments(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    results = []
+    for seed in args.seeds:
+        result = run_seed(args, seed, argv)
+        verdict = "reached" if result["reached"] else "NOT reached"
+        print(
+            f"{args.preset} {args.recipe} on {args.config}, seed {seed}: target {args.target} "
+            f"{verdict} at step {result['steps']} ({result['windows']:,} windows), validation "
+            f"accuracy {result['accuracy']:.4f} (test {result['test_accuracy']:.4f}), "
+            f"{result['wall_seconds']:.1f} s wall ({result['train_seconds']:.1f} s training) "
+            f"on {result['device']}, {result['threads']} threads, {result['cpu']}"
+        )
+        if args.output:
+            write_json(args.output, result)
+        if args.record:
+            write_json(Path(args.records_dir) / f"{args.record}_seed{seed}.json", result)
+        results.append(result)
+    if args.record:
+        print(f"wrote {write_records(args.records_dir)}")
+    return results[0] if len(results) == 1 else results
