@@ -247,11 +247,13 @@ def main(argv=None) -> None:
     else:
         from pathlib import Path
 
+        from iarc_hf.experiments.claims_report import CLAIMS_MD
         from iarc_hf.experiments.headline import write_headline
         from iarc_hf.experiments.leaderboard import write_readme_block
         from iarc_hf.experiments.report import write_report
 
         print(f"wrote {write_report(args.results_dir)}")
+        print(f"wrote {Path(args.results_dir) / CLAIMS_MD} (the seeds' claims)")
         readme = Path(args.results_dir).resolve().parent / "README.md"
         if readme.is_file():  # the project's README, beside results/
             write_readme_block(readme, args.results_dir)

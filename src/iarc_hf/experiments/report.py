@@ -10,6 +10,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from iarc_hf.experiments.claims_report import claims_section
 from iarc_hf.experiments.frontier_report import frontier_table
 from iarc_hf.experiments.paper_report import PAPER_TABLES, side_by_side
 from iarc_hf.experiments.readings_report import readings_section
@@ -189,6 +190,8 @@ def write_report(results_dir) -> Path:
             + "\n".join(c for c in commands if c)
             + "\npython scripts/reproduce.py report\n```\n"
         )
+    # always, so the claims not run yet say so (their N = 16 rung is fig1's and beyond's)
+    parts.append(claims_section(records, results_dir))
     tables = "\n".join(parts)
     readme = results_dir / "README.md"
     text = readme.read_text() if readme.exists() else f"# Results\n\n{START}\n{END}\n"
