@@ -199,13 +199,29 @@ def test_alpha_per_layer_is_read_back_from_the_saved_models(skip, tmp_path, monk
 
 
 @TRAINS
-def test_absent_checkpoints_are_named_not_guessed(skip, tmp_path):
-    """A clone has results/ but not runs/ (git-ignored): α cannot be read and the table says so."""
-    root, _ = skip
+def test_a_clone_reads_alpha_from_the_json_and_names_what_is_absent(skip, tmp_path):
+    """A clone has results/ but not runs/ (git-ignored): α comes from the result JSON, which
+    records it at run time; where a JSON lacks it, the table says the seed is absent."""
+    root, paths = skip
     shutil.copytree(root / "results", tmp_path / "results")
-    rows = alpha_rows(find(load_results(tmp_path / "results"), TINY), tmp_path)
-    (row,) = [r for r in rows if r["recipe"] == STRONG and r["preset"] == "cisformer-ea"
-              and r["variant"] == "content skip"]  # fmt: skip
+    recorded = {s: json.loads(paths[s].read_text())["content_skip_alpha"] for s in (0, 1)}
+    assert all(len(alphas) == 2 for alphas in recorded.values())  # one α per layer
+
+    def row_of(results):
+        rows = alpha_rows(find(load_results(results), TINY), tmp_path)
+        (row,) = [r for r in rows if r["recipe"] == STRONG and r["preset"] == "cisformer-ea"
+                  and r["variant"] == "content skip"]  # fmt: skip
+        return rows, row
+
+    _, row = row_of(tmp_path / "results")
+    assert row["absent"] == [] and row["alphas"] == {
+        s: [abs(a) for a in recorded[s]] for s in (0, 1)
+    }
+    for path in (tmp_path / "results").rglob("*.json"):  # JSONs written before α was recorded
+        record = json.loads(path.read_text())
+        record.pop("content_skip_alpha", None)
+        path.write_text(json.dumps(record))
+    rows, row = row_of(tmp_path / "results")
     assert row["alphas"] == {} and row["absent"] == [0, 1]
     assert "| 0 | absent: seed 0, seed 1 | not run yet |" in alpha_table([row])
     assert plot_alphas(rows, tmp_path / "alpha.png") is None

@@ -336,7 +336,10 @@ def read_alphas(folder: Path) -> list[float] | None:
 
 
 def _record_alphas(record: dict, root: Path) -> list[float] | None:
-    """α per layer of the model a result JSON's `checkpoint` names (None: not there)."""
+    """α per layer: recorded in the result JSON at run time (`content_skip_alpha`, so a clone
+    without runs/ has it), else read from the model its `checkpoint` names (None: not there)."""
+    if record.get("content_skip_alpha"):
+        return record["content_skip_alpha"]
     if not record.get("checkpoint"):
         return None
     folder = Path(record["checkpoint"])

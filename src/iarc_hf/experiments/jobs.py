@@ -166,6 +166,10 @@ def execute(job: Job, command: str, progress=None, show_progress: bool = True) -
     record["invoked_by"] = command
     record["provenance"] = provenance(record["device"])
     record["flops_per_window"] = checkpoint_flops_per_window(job.output_dir)
+    from iarc_hf.experiments.claims_report import read_alphas  # the report's reader, one home
+
+    if (alphas := read_alphas(job.output_dir)) is not None:
+        record["content_skip_alpha"] = alphas  # runs/ is not committed: the JSON carries α
     return record
 
 
