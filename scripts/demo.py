@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 
-from iarc_hf.data.generator import generate, generate_split
+from iarc_hf.data.generator import generate
 from iarc_hf.data.tasks import PUBLISHED_CONFIGS, IARCTask, format_window
-from iarc_hf.eval.metrics import oracle_metrics
+from iarc_hf.eval.metrics import oracle_ceilings
 from iarc_hf.training.arguments import DataArguments, ModelArguments, RunArguments
 from iarc_hf.training.loop import train
 
@@ -20,11 +20,10 @@ from iarc_hf.training.loop import train
 def show_benchmark() -> None:
     print("IARC oracle ceilings (test split, 10,000 windows; the oracle sees only the window):")
     print(f"{'config':<6} {'N':>3} {'accuracy':>9} {'accuracy_all':>13} {'random':>7}")
-    for config in PUBLISHED_CONFIGS:
-        task = IARCTask(config)
-        m = oracle_metrics(task, generate_split(task, "test", 10_000, seed=0))
+    for row in oracle_ceilings(PUBLISHED_CONFIGS, size=10_000, seed=0):
         print(
-            f"{config:<6} {task.n_symbols:>3} {m['oracle_accuracy']:>9.4f} {m['oracle_accuracy_all']:>13.4f} {1 / task.n_symbols:>7.4f}"
+            f"{row['config']:<6} {row['n_symbols']:>3} {row['accuracy']:>9.4f} "
+            f"{row['accuracy_all']:>13.4f} {row['random']:>7.4f}"
         )
     task = IARCTask("IARC")
     windows = generate(task, 2, 0)

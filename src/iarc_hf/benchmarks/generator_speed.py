@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--windows", type=int, default=CHUNK_SIZE, help="windows per call")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--encoding", default="tape", choices=("tape", "inline"))
+    parser.add_argument("--output", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     rows = []
     print(f"generator: {args.windows} windows per call, median of {args.repeats}, one process")
@@ -37,4 +38,28 @@ def main(argv: list[str] | None = None) -> list[dict]:
         rate = tokens_per_second(task, args.windows, args.repeats)
         rows.append({"config": config, "tokens_per_second": rate})
         print(f"{config:<8} {rate / 1e6:>12.2f} M")
+    if args.output:
+        import platform
+
+        from iarc_hf.files import write_json
+
+        write_json(args.output, {
+            "windows": args.windows, "repeats": args.repeats, "encoding": args.encoding,
+            "machine": platform.processor() or platform.machine(),
+            "command": "python scripts/bench.py generator " + " ".join(argv or []),
+            "rows": rows,
+        })  # fmt: skip
     return rows
+
+
+def generator_markdown(record: dict, name: str = "") -> str:
+    """A JSON written by `--output` as a markdown table (the docs' performance page)."""
+    lines = [
+        f"`{name}`: {record['windows']:,} windows per call, median of {record['repeats']}, "
+        f"{record['encoding']} encoding, {record['machine']}; `{record['command']}`",
+        "",
+        "| config | window tokens/s |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| {r['config']} | {r['tokens_per_second'] / 1e6:.2f} M |" for r in record["rows"]]
+    return "\n".join(lines) + "\n"

@@ -108,3 +108,41 @@ def main(argv: list[str]) -> None:
                   "cores": os.cpu_count(), "command": "python scripts/bench.py sweep " + " ".join(argv),
                   "modes": rows}  # fmt: skip
         write_json(args.output, record)
+
+
+def _grid_name(record: dict) -> str:
+    """The `--grid` a sweep JSON was made with (from its command), else its grid's arguments."""
+    command = record.get("command", "").split()
+    if "--grid" in command[:-1]:
+        return command[command.index("--grid") + 1]
+    return " ".join(record["grid"])
+
+
+def sweep_markdown(records: list[tuple[str, dict]]) -> str:
+    """(file name, JSON written by `--output`) pairs as one markdown table: per sweep and mode,
+    the wall seconds (mean of rounds), runs per hour, the speed-up over the first mode and the
+    training seconds per step of one run (the runs' own training time)."""
+    lines = [
+        "| JSON | grid | runs × steps | rounds | cores | mode | wall s (mean of rounds) "
+        "| runs / hour | speed-up | training s / step of a run |",
+        "| --- | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, record in records:
+        for i, mode in enumerate(record["modes"]):
+            wall = sum(mode["seconds"]) / len(mode["seconds"])
+            trained = mode.get("train_seconds")  # older JSONs lack it
+            per_step = "–"
+            if trained:
+                per_step = (
+                    f"{sum(trained) / len(trained) / (record['runs'] * record['max_steps']):.3f}"
+                )
+            head = (
+                [f"`{name}`", f"`{_grid_name(record)}`",
+                 f"{record['runs']} × {record['max_steps']}", str(record["rounds"]),
+                 str(record["cores"])]
+                if i == 0 else [""] * 5
+            )  # fmt: skip
+            cells = [*head, f"`{mode['mode']}`", f"{wall:.1f}", f"{mode['runs_per_hour']:.0f}",
+                     f"{mode['speedup']:.2f}×", per_step]  # fmt: skip
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

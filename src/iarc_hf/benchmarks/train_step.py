@@ -252,6 +252,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument(
         "--no_references", action="store_true", help="skip naive and x-transformers"
     )
+    parser.add_argument("--output", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -262,7 +263,40 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(format_table(rows))
     for line in speedups(rows):
         print(line)
+    if args.output:
+        import platform
+
+        from iarc_hf.files import write_json
+
+        write_json(args.output, {
+            "device": args.device, "threads": torch.get_num_threads(), "steps": args.steps,
+            "batch_size": args.batch_size, "torch": torch.__version__,
+            "machine": platform.processor() or platform.machine(),
+            "command": "python scripts/bench.py train-step " + " ".join(argv or []),
+            "rows": rows, "speedups": speedups(rows),
+        })  # fmt: skip
     return rows
+
+
+def train_step_markdown(record: dict, name: str = "") -> str:
+    """A JSON written by `--output` as a markdown table (the docs' performance page)."""
+    lines = [
+        f"`{name}`: {record['device']}, {record['threads']} thread(s), batch "
+        f"{record['batch_size']}, median of {record['steps']} steps, torch {record['torch']}, "
+        f"{record['machine']}; `{record['command']}`",
+        "",
+        "| model | implementation | params | ms/step | tokens/s | GFLOP/s |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in record["rows"]:
+        params = "" if r["params"] is None else f"{r['params']:,}"
+        tokens, gflops = r["tokens_per_s"], r["gflop_per_s"]  # None or NaN: not measured
+        tokens = "" if tokens is None or tokens != tokens else f"{tokens:,.0f}"
+        gflops = "" if gflops is None or gflops != gflops else f"{gflops:.1f}"
+        lines.append(f"| {r['model']} | {r['implementation']} | {params} | "
+                     f"{r['ms_per_step']:.1f} | {tokens} | {gflops} |")  # fmt: skip
+    lines += ["", *(f"- {line}" for line in record.get("speedups", []))]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
