@@ -4,7 +4,7 @@
     accelerate launch scripts/train.py --output_dir runs/t --preset transformer-ea \
         --dataset_config IA --num_hidden_layers 12 --optimizer adamw --learning_rate 1e-3
     accelerate launch scripts/train.py --output_dir runs/best --preset cisformer-dpa-best \
-        --recipe best                               # a named recipe; later flags override it
+        --recipe best-dpa                           # a named recipe; later flags override it
     accelerate launch scripts/train.py config.yaml          # the same arguments from a file
 
 Arguments are those of `iarc_hf.training.arguments` (`--help` lists them all); on one CPU,
