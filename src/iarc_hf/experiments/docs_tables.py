@@ -167,6 +167,14 @@ def speedrun(root=".") -> str:
     return "\n".join(lines) + "\n"
 
 
+def speedrun_records(root=".") -> str:
+    """The record table (results/speedrun/RECORDS.md's body, by the function that writes it)."""
+    from iarc_hf.benchmarks.speedrun_records import records_markdown
+
+    body = records_markdown(Path(root) / "results" / "speedrun").split("\n", 1)[1]
+    return body.replace("\n## ", "\n### ")  # its sections under the page's heading
+
+
 TABLES = {
     "presets": presets_table,
     "oracle": oracle_table,
@@ -177,6 +185,7 @@ TABLES = {
     "bench-train-step": bench_train_step,
     "bench-sweep": bench_sweep,
     "speedrun": speedrun,
+    "speedrun-records": speedrun_records,
 }
 
 
