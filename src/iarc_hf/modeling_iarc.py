@@ -320,17 +320,23 @@ class Attention(nn.Module):
         learned = config.attention_scale == "learned"
         self.temperature = nn.Parameter(torch.ones(self.num_heads)) if learned else None
 
+    def projected_qkv(self, u: torch.Tensor) -> torch.Tensor:
+        """Q, K, V (T, B, 3d) as the scores use them (the temperature applied): the score is
+        z = q.k * score_scale."""
+        qkv = self.qkv(u)
+        if self.temperature is None:
+            return qkv
+        t, b, d = u.shape
+        q, kv = qkv.split([d, 2 * d], dim=-1)
+        q = (q.view(t, b, self.num_heads, -1) * self.temperature[:, None]).view(t, b, d)
+        return torch.cat([q, kv], dim=-1)
+
     def forward(self, u: torch.Tensor, biases: dict) -> tuple[torch.Tensor, torch.Tensor]:
         """u: (T, B, d); biases: the prepared bias of each weight function, (H, key, query).
         Returns the output (T, B, d) and the weights (B, H, query, key)."""
         t, b, d = u.shape
-        qkv = self.qkv(u)
-        if self.temperature is not None:
-            q, kv = qkv.split([d, 2 * d], dim=-1)
-            q = (q.view(t, b, self.num_heads, -1) * self.temperature[:, None]).view(t, b, d)
-            qkv = torch.cat([q, kv], dim=-1)
         y, w = AttentionCore.apply(
-            qkv,
+            self.projected_qkv(u),
             biases[self.weight_function],
             self.weight_function,
             self.num_heads,
