@@ -103,8 +103,9 @@ def test_diagnose_records_every_layer_at_init_every_and_the_end():
     assert [r["step"] for r in result["records"]] == [0, 2, 3]
     assert len(result["losses"]) == 3
     for record in result["records"]:
-        assert set(record["layers"]) == set(LAYER_KEYS)
-        assert all(len(values) == 2 for values in record["layers"].values())
+        assert set(record["layers"]) == {*LAYER_KEYS, "max_weight_slope_query"}
+        assert all(0 <= q < 24 for q in record["layers"]["max_weight_slope_query"])
+        assert all(len(values) == 2 for values in record["layers"].values())  # two layers
         assert all(math.isfinite(v) for values in record["layers"].values() for v in values)
         assert record["layers"]["grad_norm"][0] > 0 and 0 <= record["accuracy"] <= 1
     json.dumps(result)  # JSON-ready as it is

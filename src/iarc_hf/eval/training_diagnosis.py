@@ -156,7 +156,7 @@ class LayerProbe:
 def layer_record(probe: LayerProbe, attentions: tuple) -> dict[str, list[float]]:
     """Per-layer quantities of one instrumented forward and backward pass."""
     mask = causal_mask(probe.scores[0].shape[-1], probe.scores[0].device)
-    record = {key: [] for key in LAYER_KEYS}
+    record = {key: [] for key in (*LAYER_KEYS, "max_weight_slope_query")}
     for index, (layer, z, weights) in enumerate(
         zip(probe.layers, probe.scores, attentions, strict=True)
     ):
@@ -172,6 +172,9 @@ def layer_record(probe: LayerProbe, attentions: tuple) -> dict[str, list[float]]
         attn = layer.attn
         slope = weight_slope(z, weights, attn.weight_function, probe.biases[index], attn.eps)
         record["max_weight_slope"].append(slope[..., mask].max().item())
+        # the query position of the steepest weight: position 0 has a single key
+        query = slope.masked_fill(~mask, 0).amax(dim=(0, 1, 3)).argmax().item()
+        record["max_weight_slope_query"].append(query)
     return record
 
 
@@ -299,7 +302,7 @@ def summary(result: dict) -> dict:
     first, last = result["records"][0], result["records"][-1]
 
     def averaged(record):
-        return {k: float(np.mean(v)) for k, v in record["layers"].items()}
+        return {k: float(np.mean(v)) for k, v in record["layers"].items() if k in LAYER_KEYS}
 
     tail = result["losses"][-25:]
     return {
