@@ -75,7 +75,8 @@ def plot_comparison(results: list[tuple[str, dict]], png, title: str) -> Path:
                 axis.plot(range(1, len(values) + 1), values, style, color=colour, lw=1)
         axis.set(xlabel="layer", title=label, yscale=scale)
     _plot_progress(axes[9], axes[10], runs)
-    axes[9].legend(fontsize=7)
+    handles, labels = axes[9].get_legend_handles_labels()  # run names are long: the spare panel
+    axes[-1].legend(handles, labels, loc="center left", fontsize=7, frameon=False)
     axes[0].plot([], [], "k--", lw=1, label="initialisation")
     axes[0].plot([], [], "k-", lw=1, label="end")
     axes[0].legend(fontsize=8)
