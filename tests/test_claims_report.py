@@ -97,7 +97,8 @@ def skip(tmp_path_factory):
 
 def test_with_no_claims_json_every_claim_cell_says_not_run_yet(tmp_path):
     text = claims_section([], tmp_path)
-    assert "`claims` result JSONs: 0 of 90" in text and "**Not run yet**" in text
+    runs = len(EXPERIMENTS["claims"]()) * 3  # three seeds each
+    assert f"`claims` result JSONs: 0 of {runs}" in text and "**Not run yet**" in text
     ladder = text.split("#### The complexity ladder", 1)[1].split("####", 1)[0]
     rungs = [
         line for line in ladder.splitlines() if line.startswith(("| paper SGD", f"| {STRONG}"))
@@ -266,3 +267,19 @@ def test_report_writes_claims_md_and_says_which_jsons_are_in_no_table(ladder):
         "python scripts/reproduce.py run fig1 --filter cisformer-dpa_IARC cisformer-ea_IARC "
         "--max_steps 8000",
     ]
+
+
+def test_the_ea_transformer_table_takes_its_sgd_baselines_from_table1():
+    """The 60-layer DPA and EA under the paper's SGD are table1's committed runs (by hand)."""
+    from iarc_hf.experiments.claims_report import ea_transformer_table
+
+    by_hand = {
+        a: [json.loads((REPO / f"results/table1/transformer-{a}_IARC_seed{s}.json").read_text())["metrics"]["accuracy"] for s in (0, 1, 2)]  # fmt: skip
+        for a in ("dpa", "ea")
+    }
+    table = ea_transformer_table(find(load_results(REPO / "results")))
+    rows = {line.split(" | ")[1]: line.split(" | ") for line in table.splitlines()[2:]}
+    assert rows["DPA"][5] == f"{statistics.mean(by_hand['dpa']):.3f} ± {statistics.stdev(by_hand['dpa']):.3f} (3)"  # fmt: skip
+    diff = [e - d for e, d in zip(by_hand["ea"], by_hand["dpa"], strict=True)]
+    assert rows["EA"][6] == f"{statistics.mean(diff):+.3f} ± {statistics.stdev(diff):.3f} (3)".replace("+-", "-")  # fmt: skip
+    assert rows["EA, expressive_eps 0.1"][5] == "not run yet"

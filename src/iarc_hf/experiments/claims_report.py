@@ -34,7 +34,7 @@ from iarc_hf.viz.plots import plt, save_figure
 
 EXPERIMENT = "claims"
 # Where a claim's cells are looked up; the first wins when two hold the same run and seed.
-SOURCES = (EXPERIMENT, "fig1", "beyond")
+SOURCES = (EXPERIMENT, "fig1", "beyond", "table1")  # table1: the 60-layer baselines at SGD
 DEFAULT_N = IARCTask("IARC").n_symbols  # the paper's alphabet: the ladder's middle rung
 NOT_RUN = "not run yet"
 NOT_DEFINED = "–"  # the experiment has no such run under this recipe
@@ -308,6 +308,27 @@ def skip_table(found: Found) -> str:
     return comparison_table(cells, rows, ("plain",))
 
 
+def ea_transformer_table(found: Found) -> str:
+    """The 60-layer transformer: DPA, EA and EA with the diagnosis' fixes (a larger
+    `expressive_eps`), per recipe; the SGD baselines are table1's paper-budget runs.
+
+    Args:
+        found: the claims' accuracies (`find`).
+    """
+    model_name, cells, variants = "60-layer transformer", {}, ["DPA", "EA"]
+    for recipe, model, _, how in CLAIM_RECIPES:
+        for run in _recipe_runs(recipe):
+            eps = run.model.get("expressive_eps")
+            if run.preset != "transformer-ea" or eps is None:
+                continue
+            variant = f"EA, expressive_eps {eps}"
+            variants += [variant] if variant not in variants else []
+            cells[(model_name, variant, how)] = found.of(run)
+            for attention, base in (("dpa", "DPA"), ("ea", "EA")):
+                cells[(model_name, base, how)] = found.of(plain(f"transformer-{attention}", recipe, model))  # fmt: skip
+    return comparison_table(cells, [(model_name, v) for v in variants], ("DPA", "EA"))
+
+
 # ----- the learned content-skip weight α
 
 
@@ -509,6 +530,10 @@ def claims_section(records: list[dict], results_dir, budgets: dict[str, int] | N
     )
     parts += ["#### Cog attention against DPA and EA\n", cog_table(found) + "\n"]
     parts += ["#### Pre-projection, content skip and both\n", skip_table(found) + "\n"]
+    parts += [
+        "#### The 60-layer EA transformer, with the diagnosis' fix (`results/diagnosis/`)\n",
+        ea_transformer_table(found) + "\n",
+    ]
     parts += [
         "#### The learned content-skip weight α per layer\n",
         "The size of α (absolute value) in each run's saved model: α W_s is unchanged when both "

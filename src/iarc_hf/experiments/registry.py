@@ -231,6 +231,9 @@ def _claims_for(recipe: str, model: dict, steps: int, how: str) -> list[Run]:
         for label, extra in SKIP_VARIANTS.items()
         for a in ("dpa", "ea")
     ]
+    # the EA transformer's fix from the diagnosis (results/diagnosis): a larger ε in the EA
+    # normaliser w = g / (sum g + ε); at both recipes, since the paper's claim is at SGD 8000
+    runs.append(run("transformer-ea", "60-layer EA, expressive_eps 0.1", {"expressive_eps": 0.1}))
     if recipe == "adamw":  # the 60-layer transformer: 20 min a run here at 2000 steps, 80 at 8000
         runs += [run(f"transformer-{a}", "60-layer transformer") for a in ("dpa", "ea")]
         runs += [run("transformer-dpa", "60-layer, cog", {"attention": "cog"}),
