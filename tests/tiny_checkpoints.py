@@ -33,5 +33,5 @@ def _train_once(preset: str, controls: str) -> Path:
 
 def tiny_checkpoint(out, preset="cisformer-ea", controls="IARC"):
     """A copy at `out` of the session's tiny checkpoint of `preset` on `controls`."""
-    shutil.copytree(_train_once(preset, controls), out)
+    shutil.copytree(_train_once(preset, controls), out, dirs_exist_ok=True)
     return out
