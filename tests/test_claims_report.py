@@ -273,10 +273,11 @@ def test_the_ea_transformer_table_takes_its_sgd_baselines_from_table1():
     """The 60-layer DPA and EA under the paper's SGD are table1's committed runs (by hand)."""
     from iarc_hf.experiments.claims_report import ea_transformer_table
 
-    by_hand = {
-        a: [json.loads((REPO / f"results/table1/transformer-{a}_IARC_seed{s}.json").read_text())["metrics"]["accuracy"] for s in (0, 1, 2)]  # fmt: skip
-        for a in ("dpa", "ea")
-    }
+    def accuracy_of(attention, seed):
+        path = REPO / f"results/table1/transformer-{attention}_IARC_seed{seed}.json"
+        return json.loads(path.read_text())["metrics"]["accuracy"]
+
+    by_hand = {a: [accuracy_of(a, s) for s in (0, 1, 2)] for a in ("dpa", "ea")}
     table = ea_transformer_table(find(load_results(REPO / "results")))
     rows = {line.split(" | ")[1]: line.split(" | ") for line in table.splitlines()[2:]}
     assert rows["DPA"][5] == f"{statistics.mean(by_hand['dpa']):.3f} ± {statistics.stdev(by_hand['dpa']):.3f} (3)"  # fmt: skip
