@@ -23,7 +23,7 @@ import sys
 import torch
 
 from iarc_hf.cli_checks import exit_unless_positive
-from iarc_hf.experiments.jobs import execute, list_jobs
+from iarc_hf.experiments.jobs import RunDiverged, execute, list_jobs
 from iarc_hf.experiments.registry import DEFAULT_STEPS, EXPERIMENTS, PAPER_STEPS
 from iarc_hf.files import write_json
 from iarc_hf.training.checkpoints import BrokenCheckpoint
@@ -75,7 +75,10 @@ def run(args) -> None:
 def run_sequentially(jobs, command: str) -> None:
     try:
         for job in jobs:
-            run_one(job, command)
+            try:
+                run_one(job, command)
+            except RunDiverged as error:  # recorded: the queue goes on with the next run
+                print(f"{error}; going on")
     except KeyboardInterrupt:
         print(INTERRUPTED)
         raise SystemExit(130) from None
@@ -143,6 +146,8 @@ def plan(args) -> None:
 
 def plan_state(job, done: bool, step: int, problems: list[str]) -> str:
     """A job's state in the plan; what is broken (with the fix) goes to `problems`."""
+    if job.diverged() is not None:
+        return "diverged"
     if done:
         return "done"
     if problem := job.checkpoint_problem():

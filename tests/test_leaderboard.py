@@ -183,3 +183,20 @@ def test_rows_table_keeps_numbers_as_numbers(tmp_path):
     assert headers == [key for key, _ in TABLE_COLUMNS] and len(types) == len(headers)
     row = dict(zip(headers, values[0], strict=True))
     assert row["accuracy_mean"] == 0.8123 and row["learning_rate"] == LEARNING_RATES[0]
+
+
+def test_a_diverged_rate_loses_the_grid_and_an_all_diverged_grid_picks_nothing(tmp_path):
+    from iarc_hf.experiments.leaderboard import picked_rate
+
+    entry = entries()[0]
+    low, high = (result_path(tmp_path, EXPERIMENT, entry_run(entry, rate), 0, STEPS) for rate in LEARNING_RATES[:2])  # fmt: skip
+    write(tmp_path, entry_run(entry, LEARNING_RATES[0]), 0, validation=0.5, test=0.9)
+    high.with_suffix(".diverged").write_text("the training loss became NaN at step 7\n")
+    assert picked_rate(entry, tmp_path, 0, STEPS) == LEARNING_RATES[0]
+    (row,) = [
+        r for r in leaderboard_rows(tmp_path, STEPS) if r["architecture"] == entry.architecture
+    ]
+    assert row["lr_grid_validation"][f"{LEARNING_RATES[1]:g}"] is None  # shown as "–"
+    low.unlink()
+    low.with_suffix(".diverged").write_text("the training loss became NaN at step 3\n")
+    assert picked_rate(entry, tmp_path, 0, STEPS) is None

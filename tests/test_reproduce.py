@@ -172,3 +172,25 @@ def test_a_damaged_checkpoint_shows_in_the_plan_and_stops_run_with_the_fix(tmp_p
     message = stop.value.code
     assert message.startswith(f"error: checkpoint {job.output_dir / 'checkpoint-1'}")
     assert "start the run afresh" in message and "\n" not in message
+
+
+def test_a_diverged_run_is_recorded_and_the_queue_goes_on(tmp_path, monkeypatch, capsys):
+    """A NaN loss (LossNotFinite) marks its run diverged beside the JSON it never writes, and
+    `run` goes on with the next run instead of stopping the whole queue."""
+    from iarc_hf.experiments.jobs import list_jobs
+    from iarc_hf.training import loop
+
+    def nan_at_step_1(*args, **kwargs):
+        raise loop.LossNotFinite("the training loss became NaN or infinite at step 1")
+
+    monkeypatch.setattr(loop, "train", nan_at_step_1)
+    where = ["--results_dir", str(tmp_path / "results"), "--runs_dir", str(tmp_path / "runs")]
+    argv = ["fig1", "--filter", "mlp_IARC", "lstm_IARC", "--max_steps", "2", "--seeds", "0", *where]
+    reproduce.main(["run", *argv])
+    out = capsys.readouterr().out
+    assert out.count(" diverged: the training loss became NaN") == 2 and "going on" in out
+    jobs = list_jobs("fig1", [0], 2, tmp_path / "results", tmp_path / "runs", ["mlp_IARC", "lstm_IARC"])  # fmt: skip
+    assert all(job.is_done() and not job.result.exists() for job in jobs)
+    assert all(job.diverged().startswith("the training loss became NaN") for job in jobs)
+    reproduce.main(["plan", *argv])
+    assert capsys.readouterr().out.count("diverged") == 2

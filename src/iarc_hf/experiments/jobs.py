@@ -28,6 +28,7 @@ from iarc_hf.experiments.registry import (
     run_arguments,
 )
 from iarc_hf.experiments.results import BrokenResult, read_result
+from iarc_hf.files import write_text_atomically
 from iarc_hf.provenance import provenance
 from iarc_hf.training.checkpoints import (
     BrokenCheckpoint,
@@ -35,6 +36,10 @@ from iarc_hf.training.checkpoints import (
     latest_checkpoint,
     verify_checkpoint,
 )
+
+
+class RunDiverged(RuntimeError):
+    """A job's training loss became NaN or infinite; the job is recorded as diverged."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,21 @@ class Job:
         return self.result.stem
 
     def is_done(self) -> bool:
-        """Whether its result JSON is there and whole (one cut short is redone)."""
+        """Whether its result JSON is there and whole (one cut short is redone), or it diverged
+        (recorded beside the JSON, so a queue goes on past it)."""
+        if self.diverged() is not None:
+            return True
         return self.result.exists() and self.result_problem() is None
+
+    @property
+    def diverged_marker(self) -> Path:
+        """Where a run whose loss became NaN or infinite says so (not a .json: no report reads
+        it as a result); delete it to train the run again."""
+        return self.result.with_suffix(".diverged")
+
+    def diverged(self) -> str | None:
+        """The message of the divergence, if the run diverged."""
+        return self.diverged_marker.read_text() if self.diverged_marker.exists() else None
 
     def result_problem(self) -> str | None:
         """Why its result JSON does not count (None: it is whole, or not written yet)."""
@@ -142,7 +160,7 @@ def execute(job: Job, command: str, progress=None, show_progress: bool = True) -
     A run that finished training but was stopped before its JSON was written is not trained
     again: its record is read from the output folder.
     """
-    from iarc_hf.training.loop import train
+    from iarc_hf.training.loop import LossNotFinite, train
 
     model_args, data_args, run_args = job.arguments()
     step = job.resume_step()
@@ -153,14 +171,20 @@ def execute(job: Job, command: str, progress=None, show_progress: bool = True) -
     if not finished:
         if step:
             run_args.resume_from_checkpoint = "latest"
-        train(
-            model_args,
-            data_args,
-            run_args,
-            command=command,
-            progress=progress,
-            show_progress=show_progress,
-        )
+        try:
+            train(
+                model_args,
+                data_args,
+                run_args,
+                command=command,
+                progress=progress,
+                show_progress=show_progress,
+            )
+        except LossNotFinite as error:
+            write_text_atomically(job.diverged_marker, f"{error}\n")
+            raise RunDiverged(
+                f"{job.key} diverged: {error} (recorded in {job.diverged_marker})"
+            ) from error
     record = result_record(job.experiment, job.spec, job.seed, job.max_steps, job.output_dir)
     record["command"] = rerun_command(job, torch.get_num_threads())
     record["invoked_by"] = command

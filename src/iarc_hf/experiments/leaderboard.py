@@ -122,12 +122,13 @@ def picked_rate(entry: Entry, results_dir, grid_seed: int, max_steps: int) -> fl
     for rate in LEARNING_RATES:
         path = result_path(results_dir, EXPERIMENT, entry_run(entry, rate), grid_seed, max_steps)
         record = finished_result(path)
-        if record is None:
+        if record is None and not path.with_suffix(".diverged").exists():
             return None
-        score = record["curve"][-1]["accuracy"] if record.get("curve") else float("-inf")
+        # a rate whose loss became NaN (jobs.Job.diverged_marker) is the worst of the grid
+        score = record["curve"][-1]["accuracy"] if record and record.get("curve") else float("-inf")
         if best is None or score > best[0]:
             best = (score, rate)
-    return best[1]
+    return best[1] if best[0] > float("-inf") else None  # every rate diverged: no pick
 
 
 def leaderboard_runs(results_dir, seeds, max_steps: int) -> list[tuple]:
