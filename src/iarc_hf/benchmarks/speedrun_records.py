@@ -16,7 +16,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from iarc_hf.experiments.stats import mean_std
+from iarc_hf.experiments.stats import mean_std, plus_minus
 from iarc_hf.files import write_text_atomically
 
 MIN_SEEDS = 3
@@ -80,7 +80,7 @@ def record_rows(folder) -> list[dict]:
 
 
 def _line(rank, row: dict) -> str:
-    seconds = f"{row['train_seconds']:.1f} ± {row['train_seconds_std']:.1f}"
+    seconds = plus_minus(row["train_seconds"], row["train_seconds_std"], digits=1)
     return (
         f"| {rank} | {row['target']} | {seconds} | {row['wall_seconds']:.1f} | "
         f"{row['windows']:,.0f} | {row['test_accuracy']:.4f} | {row['params']:,} | "
