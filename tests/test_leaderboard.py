@@ -11,6 +11,7 @@ from iarc_hf.data.tasks import IARCTask
 from iarc_hf.eval.flops import forward_flops_per_window, lstm_flops_per_window
 from iarc_hf.experiments.leaderboard import (
     EXPERIMENT,
+    GRID_EXTENSION,
     LEARNING_RATES,
     entries,
     entry_run,
@@ -56,12 +57,37 @@ def test_grid_first_then_the_other_seeds_at_the_best_validation_rate(tmp_path):
     grid = [entry_run(entry, rate).name for rate in LEARNING_RATES]
     assert [(name, [0]) for name in grid] == plan[: len(grid)]
     assert all(seeds == [0] for _, seeds in plan)  # no grid finished: no seeds yet
-    write(tmp_path, entry_run(entry, LEARNING_RATES[0]), 0, validation=0.5, test=0.9)
-    write(tmp_path, entry_run(entry, LEARNING_RATES[1]), 0, validation=0.7, test=0.1)
+    write(tmp_path, entry_run(entry, LEARNING_RATES[0]), 0, validation=0.7, test=0.1)
+    write(tmp_path, entry_run(entry, LEARNING_RATES[1]), 0, validation=0.5, test=0.9)
     plan = leaderboard_runs(tmp_path, [0, 1, 2], STEPS)
     extra = [(run.name, seeds) for run, seeds in plan if seeds != [0]]
     # validation picks the rate; the test accuracy is never looked at
-    assert extra == [(entry_run(entry, LEARNING_RATES[1]).name, [1, 2])]
+    assert extra == [(entry_run(entry, LEARNING_RATES[0]).name, [1, 2])]
+
+
+def test_the_grid_grows_while_its_top_rate_wins_and_seeds_wait_for_it(tmp_path):
+    entry = entries()[0]
+    up, further = GRID_EXTENSION[0], GRID_EXTENSION[1]
+    write(tmp_path, entry_run(entry, LEARNING_RATES[0]), 0, validation=0.5, test=0.9)
+    write(tmp_path, entry_run(entry, LEARNING_RATES[1]), 0, validation=0.7, test=0.1)
+
+    names = {entry_run(entry, rate).name for rate in (*LEARNING_RATES, *GRID_EXTENSION)}
+
+    def planned():
+        plan = leaderboard_runs(tmp_path, [0, 1, 2], STEPS)
+        return [(run.name, seeds) for run, seeds in plan if run.name in names]
+
+    # the top rate won: the next rate up is tried before any seed
+    assert planned() == [(entry_run(entry, r).name, [0]) for r in (*LEARNING_RATES, up)]
+    (row,) = [
+        r for r in leaderboard_rows(tmp_path, STEPS) if r["architecture"] == entry.architecture
+    ]
+    assert row["learning_rate"] == LEARNING_RATES[1] and not row["lr_grid_final"]
+    assert "grid growing" in rows_markdown([row])
+    write(tmp_path, entry_run(entry, up), 0, validation=0.9, test=0.1)  # it wins again
+    assert (entry_run(entry, further).name, [0]) in planned()
+    write(tmp_path, entry_run(entry, further), 0, validation=0.8, test=0.1)  # it does not
+    assert planned()[-1] == (entry_run(entry, up).name, [1, 2])
 
 
 def test_rows_are_the_picked_rates_seeds_with_mean_and_spread(tmp_path):
@@ -196,7 +222,8 @@ def test_a_diverged_rate_loses_the_grid_and_an_all_diverged_grid_picks_nothing(t
     (row,) = [
         r for r in leaderboard_rows(tmp_path, STEPS) if r["architecture"] == entry.architecture
     ]
-    assert row["lr_grid_validation"][f"{LEARNING_RATES[1]:g}"] is None  # shown as "–"
+    assert row["lr_grid_validation"][f"{LEARNING_RATES[1]:g}"] == "diverged"
+    assert row["lr_grid_final"] and "diverged" in rows_markdown([row])
     low.unlink()
     low.with_suffix(".diverged").write_text("the training loss became NaN at step 3\n")
     assert picked_rate(entry, tmp_path, 0, STEPS) is None

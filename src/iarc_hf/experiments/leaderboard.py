@@ -23,7 +23,8 @@ from iarc_hf.training.backbones import BACKBONE_PRESETS, TRACKS
 
 EXPERIMENT = "leaderboard"
 LEADERBOARD_STEPS = 2000  # 400K windows of batch 200
-LEARNING_RATES = (1e-3, 3e-3)
+LEARNING_RATES = (1e-3, 3e-3)  # every entry's grid starts here (seed 0)
+GRID_EXTENSION = (1e-2, 3e-2)  # then grows upward, a rate at a time, while its top rate wins
 RECIPE_MODEL = {"loss_reduction": "last"}  # with the recipe "adamw" (cosine, warm-up 200)
 
 
@@ -113,31 +114,58 @@ def entry_run(entry: Entry, learning_rate: float):
     )
 
 
-def picked_rate(entry: Entry, results_dir, grid_seed: int, max_steps: int) -> float | None:
-    """The grid's best rate by seed-0 validation accuracy (last evaluation), once the whole grid
-    of this entry is finished; None before."""
+def _grid_score(entry: Entry, rate: float, results_dir, grid_seed: int, max_steps: int):
+    """Seed-0 validation accuracy (last evaluation) at `rate`; -inf if it diverged
+    (`jobs.Job.diverged_marker`); None while not finished."""
     from iarc_hf.experiments.registry import result_path
 
-    best = None
-    for rate in LEARNING_RATES:
-        path = result_path(results_dir, EXPERIMENT, entry_run(entry, rate), grid_seed, max_steps)
-        record = finished_result(path)
-        if record is None and not path.with_suffix(".diverged").exists():
-            return None
-        # a rate whose loss became NaN (jobs.Job.diverged_marker) is the worst of the grid
-        score = record["curve"][-1]["accuracy"] if record and record.get("curve") else float("-inf")
-        if best is None or score > best[0]:
-            best = (score, rate)
-    return best[1] if best[0] > float("-inf") else None  # every rate diverged: no pick
+    path = result_path(results_dir, EXPERIMENT, entry_run(entry, rate), grid_seed, max_steps)
+    record = finished_result(path)
+    if record is not None:
+        return record["curve"][-1]["accuracy"] if record.get("curve") else float("-inf")
+    return float("-inf") if path.with_suffix(".diverged").exists() else None
+
+
+def grid(entry: Entry, results_dir, grid_seed: int, max_steps: int) -> dict[float, float | None]:
+    """The rates of the entry's grid so far and their scores (`_grid_score`): `LEARNING_RATES`,
+    then each rate of `GRID_EXTENSION` in turn while the grid is finished and its top rate is
+    the best, so a pick is never at the grid's upper edge unless the extension ran out."""
+    scores = {rate: _grid_score(entry, rate, results_dir, grid_seed, max_steps) for rate in LEARNING_RATES}  # fmt: skip
+    for rate in GRID_EXTENSION:
+        if None in scores.values() or max(scores, key=scores.get) != max(scores):
+            break
+        scores[rate] = _grid_score(entry, rate, results_dir, grid_seed, max_steps)
+    return scores
+
+
+def _best(scores: dict[float, float | None]) -> float | None:
+    finished = {rate: score for rate, score in scores.items() if score is not None}
+    if not finished or max(finished.values()) == float("-inf"):
+        return None  # nothing finished, or every rate diverged
+    return max(finished, key=finished.get)
+
+
+def grid_is_final(scores: dict[float, float | None]) -> bool:
+    """Every rate finished, and the top one is not the best unless no larger rate is left."""
+    if None in scores.values():
+        return False
+    return _best(scores) != max(scores) or max(scores) == max(GRID_EXTENSION)
+
+
+def picked_rate(entry: Entry, results_dir, grid_seed: int, max_steps: int) -> float | None:
+    """The grid's best rate by seed-0 validation accuracy once the grid is final
+    (`grid_is_final`); None before, or when every rate diverged."""
+    scores = grid(entry, results_dir, grid_seed, max_steps)
+    return _best(scores) if grid_is_final(scores) else None
 
 
 def leaderboard_runs(results_dir, seeds, max_steps: int) -> list[tuple]:
-    """(run, seeds) pairs to train now: the grid at the first seed, the other seeds at the
-    picked rate of each entry whose grid is done."""
+    """(run, seeds) pairs to train now: the grid at the first seed (growing while its top rate
+    wins), the other seeds at the picked rate of each entry whose grid is final."""
     grid_seed, others = seeds[0], list(seeds[1:])
     plan = []
     for entry in entries():
-        plan += [(entry_run(entry, rate), [grid_seed]) for rate in LEARNING_RATES]
+        plan += [(entry_run(entry, rate), [grid_seed]) for rate in grid(entry, results_dir, grid_seed, max_steps)]  # fmt: skip
         rate = picked_rate(entry, results_dir, grid_seed, max_steps)
         if rate is not None and others:
             plan.append((entry_run(entry, rate), others))
@@ -151,7 +179,10 @@ def leaderboard_rows(results_dir="results", max_steps: int = LEADERBOARD_STEPS) 
 
     rows = []
     for entry in entries():
-        rate = picked_rate(entry, results_dir, 0, max_steps)
+        scores = grid(entry, results_dir, 0, max_steps)
+        if any(scores[rate] is None for rate in LEARNING_RATES):
+            continue  # the starting grid is not finished
+        rate = _best(scores)  # the best so far while the grid grows
         if rate is None:
             continue
         run = entry_run(entry, rate)
@@ -160,21 +191,15 @@ def leaderboard_rows(results_dir="results", max_steps: int = LEADERBOARD_STEPS) 
             record = finished_result(result_path(results_dir, EXPERIMENT, run, seed, max_steps))
             if record is not None:
                 records.append(record)
-        rows.append(_row(entry, rate, records, results_dir, max_steps))
+        rows.append(_row(entry, rate, records, scores))
     return sorted(rows, key=lambda r: (r["track"] != "small", -r["accuracy_mean"]))
 
 
-def _row(entry: Entry, rate: float, records: list[dict], results_dir, max_steps) -> dict:
-    from iarc_hf.experiments.registry import result_path
-
+def _row(entry: Entry, rate: float, records: list[dict], scores: dict) -> dict:
     first = records[0]
     mean, std = mean_std([r["metrics"]["accuracy"] for r in records])
-    grid = {}
-    for other in LEARNING_RATES:
-        record = finished_result(
-            result_path(results_dir, EXPERIMENT, entry_run(entry, other), 0, max_steps)
-        )
-        grid[f"{other:g}"] = record["curve"][-1]["accuracy"] if record else None
+    # None: still training; "diverged": its loss became NaN (JSON has no -inf)
+    grid = {f"{r:g}": ("diverged" if s == float("-inf") else s) for r, s in scores.items()}
     per_task = {
         task: mean_std([r["metrics"][f"accuracy_last_{task}"] for r in records])[0]
         for task in "IARC"
@@ -192,6 +217,7 @@ def _row(entry: Entry, rate: float, records: list[dict], results_dir, max_steps)
         **{f"accuracy_last_{task}": value for task, value in per_task.items()},
         "learning_rate": rate,
         "lr_grid_validation": grid,
+        "lr_grid_final": grid_is_final(scores),
         "flops_per_window": first.get("flops_per_window"),
         "windows_per_second": windows / first["train_seconds"] if first["train_seconds"] else None,
         "machine": (first.get("provenance") or {}).get("cpu"),
@@ -224,10 +250,11 @@ def _cell(row: dict, key: str) -> str:
         return plus_minus(row["accuracy_mean"], row["accuracy_std"], digits=4)
     if key == "learning_rate":
         grid = ", ".join(
-            f"{rate}: {'–' if acc is None else f'{acc:.3f}'}"
+            f"{rate}: {'to run' if acc is None else acc if isinstance(acc, str) else f'{acc:.3f}'}"
             for rate, acc in row["lr_grid_validation"].items()
         )
-        return f"{row['learning_rate']:g} ({grid})"
+        growing = "" if row["lr_grid_final"] else "; grid growing"
+        return f"{row['learning_rate']:g} ({grid}{growing})"
     value = row.get(key)
     if value is None:
         return "–"
