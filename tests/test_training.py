@@ -185,9 +185,10 @@ def test_arguments_from_yaml_and_json(tmp_path):
         )
 
 
-def test_resume_is_bit_identical(tmp_path):
-    # AdamW with a linear schedule, warm-up and dropout: optimizer, scheduler and RNG all matter
-    recipe = ["--optimizer", "adamw", "--learning_rate", "3e-3", "--lr_scheduler_type", "linear",
+@pytest.mark.parametrize("optimizer", ["adamw", "muon"])
+def test_resume_is_bit_identical(tmp_path, optimizer):
+    # a linear schedule, warm-up and dropout: optimizer, scheduler and RNG all matter
+    recipe = ["--optimizer", optimizer, "--learning_rate", "3e-3", "--lr_scheduler_type", "linear",
               "--warmup_steps", "2", "--dropout", "0.1", "--max_steps", "8", "--save_steps", "4"]  # fmt: skip
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     run_train(straight, *recipe)

@@ -31,7 +31,7 @@ from iarc_hf.configuration_iarc import PRESETS
 from iarc_hf.experiments.registry import RECIPES
 from iarc_hf.files import read_jsonl, write_json
 from iarc_hf.provenance import cpu_model, provenance
-from iarc_hf.training.arguments import DataArguments, ModelArguments, RunArguments
+from iarc_hf.training.arguments import OPTIMIZERS, DataArguments, ModelArguments, RunArguments
 from iarc_hf.training.finalize import METRICS_LOG
 from iarc_hf.training.loop import train
 
@@ -117,6 +117,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--preset", default="cisformer-dpa", choices=sorted(PRESETS))
     parser.add_argument("--config", default="IARC")
     parser.add_argument("--recipe", default="adamw", choices=sorted(RECIPES))
+    parser.add_argument(
+        "--optimizer", choices=OPTIMIZERS, help="instead of the recipe's (muon: Muon + AdamW)"
+    )
     parser.add_argument("--learning_rate", type=float)
     parser.add_argument("--warmup_steps", type=int)
     parser.add_argument("--batch_size", type=int, default=200)
@@ -159,6 +162,7 @@ def run_seed(args, seed: int, argv: list[str]) -> dict:
     """One speedrun with `seed`, its provenance, date and the command that reruns it."""
     run = recipe_arguments(
         args.recipe,
+        optimizer=args.optimizer,
         learning_rate=args.learning_rate,
         warmup_steps=args.warmup_steps,
         per_device_train_batch_size=args.batch_size,

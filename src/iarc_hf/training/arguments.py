@@ -22,7 +22,7 @@ from iarc_hf.training.run_memory import check_run_memory
 # Set from the data task, never by hand: a model reads the windows it is trained on.
 TASK_SIZED_FIELDS = ("n_symbols", "n_controls", "context_length", "encoding")
 OVERRIDABLE_FIELDS = tuple(f for f in _OWN_FIELDS if f not in TASK_SIZED_FIELDS)
-OPTIMIZERS = ("sgd", "adamw")
+OPTIMIZERS = ("sgd", "adamw", "muon")  # muon: Muon for the matrices, AdamW for the rest
 SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine")
 TRACKERS = ("none", "tensorboard", "trackio")
 DATA_SOURCES = ("stream", "dataset")

@@ -35,6 +35,7 @@ from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
 from iarc_hf.training.arguments import build_model_config, check_arguments
 from iarc_hf.training.checkpoints import load_checkpoint, resolve_resume, save_checkpoint
 from iarc_hf.training.finalize import FINAL_FILES, METRICS_LOG, TrainingOutcome, finalize_run
+from iarc_hf.training.muon import MuonAdamW, muon_param_groups
 
 
 class TrainBatches:
@@ -97,6 +98,13 @@ def make_optimizer(model, run):
             model.parameters(),
             lr=run.learning_rate,
             momentum=run.momentum,
+            weight_decay=run.weight_decay,
+        )
+    if run.optimizer == "muon":
+        return MuonAdamW(
+            muon_param_groups(model),
+            lr=run.learning_rate,
+            betas=(run.adam_beta1, run.adam_beta2),
             weight_decay=run.weight_decay,
         )
     return torch.optim.AdamW(
