@@ -41,7 +41,7 @@ def test_the_rest_takes_torch_adamws_steps_exactly():
 def test_a_stack_of_matrices_is_orthogonalised_matrix_by_matrix(shape):
     grad = torch.randn(shape, generator=torch.Generator().manual_seed(3))
     flat, stacked = grad.reshape(-1, *shape[-2:]), orthogonalise(grad).reshape(-1, *shape[-2:])
-    for one, out in zip(flat, stacked):
+    for one, out in zip(flat, stacked, strict=True):
         assert torch.equal(out, orthogonalise(one))
     # Newton-Schulz lands the singular values near one (torch's coefficients: about 0.5 to 1.5)
     singular = torch.linalg.svdvals(stacked)
