@@ -2,7 +2,12 @@
 
 import pytest
 
-from iarc_hf.experiments.frontier_report import frontier_rows, frontier_table, goals_met
+from iarc_hf.experiments.frontier_report import (
+    frontier_rows,
+    frontier_table,
+    goals_met,
+    plot_size,
+)
 
 
 def record(name, seed, accuracy, steps=2000, batch=200, params=1_446_116, experiment="frontier"):
@@ -26,8 +31,10 @@ def record(name, seed, accuracy, steps=2000, batch=200, params=1_446_116, experi
     [
         (0.951, 400_000, 1_446_116, ["≥ 0.95 in 400K"]),
         (0.951, 400_200, 1_446_116, []),  # one step over the budget
-        (0.995, 1_600_000, 1_446_116, ["≥ 0.99"]),
-        (0.995, 400_000, 1_446_116, ["≥ 0.95 in 400K", "≥ 0.99"]),
+        (0.995, 1_600_000, 1_446_116, ["≥ 0.99 in 1.6M", "≥ 0.99"]),
+        (0.995, 1_600_200, 1_446_116, ["≥ 0.99"]),  # past the paper's budget: any budget only
+        (0.995, 400_000, 1_446_116, ["≥ 0.95 in 400K", "≥ 0.99 in 1.6M", "≥ 0.99"]),
+        (0.9899, 1_600_000, 361_796, []),
         (0.995, 400_000, 1_500_001, []),  # over the size limit
         (0.9499, 400_000, 1_000, []),
     ],
@@ -55,3 +62,11 @@ def test_table_has_a_row_per_run():
     table = frontier_table(records).splitlines()
     assert table[2].startswith("| a (search winner) | best-dpa |")
     assert len(table) == 3 and "0.9600 ± 0.0000" in table[2] and "400,000" in table[2]
+
+
+def test_size_plot_has_a_point_per_row(tmp_path):
+    records = [record("a_IARC", s, 0.96) for s in range(3)]
+    records += [record("b_IARC", 0, 0.991, steps=8000) | {"params": 361_796}]
+    png = plot_size(frontier_rows(records), tmp_path / "size.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plot_size([], tmp_path / "none.png") is None and not (tmp_path / "none.png").exists()

@@ -185,6 +185,9 @@ def _readings() -> list[Run]:
     return runs
 
 
+FRONTIER_DEPTHS = (1, 2, 3, 6, 12)
+
+
 def _frontier() -> list[Run]:
     """Past the paper: the best recipe known before the search, over longer budgets (run with
     --max_steps 16000: 3.2M windows), and the search's winners (README, "Pushing past")."""
@@ -193,6 +196,16 @@ def _frontier() -> list[Run]:
     runs += [
         Run(f"cisformer-{a}-best", recipe=f"best-{a}", label="search winner") for a in ("dpa", "ea")
     ]
+    # within the paper's budget (1.6M windows: 8000 steps of 200), depth against accuracy: the
+    # DPA winner at lr 1e-2 (the 3-layer speedrun record's rate), for the smallest model at 0.99
+    runs += [
+        Run("cisformer-dpa-best", recipe="best-dpa", model={"num_hidden_layers": n},
+            training={"learning_rate": 0.01}, label=f"{n} layers, lr 1e-2", max_steps=8000)
+        for n in FRONTIER_DEPTHS
+    ]  # fmt: skip
+    # expressive attention at 0.99: the EA winner as searched (12 layers, batch 100), 1.6M windows
+    runs.append(Run("cisformer-ea-best", recipe="best-ea", model={"num_hidden_layers": 12},
+                    label="12 layers, 1.6M windows", max_steps=16000))  # fmt: skip
     return runs
 
 
@@ -285,7 +298,7 @@ EXPERIMENTS = {
 PLANNED_EXPERIMENTS = {"leaderboard": _leaderboard_plan}
 # The budget of an experiment when --max_steps is not given.
 # None: each run's own budget (`Run.max_steps`, else the paper's).
-DEFAULT_STEPS = {"leaderboard": 2000, "claims": None}
+DEFAULT_STEPS = {"leaderboard": 2000, "claims": None, "frontier": None}  # None: each run its own
 
 
 def budget_label(max_steps: int) -> str:

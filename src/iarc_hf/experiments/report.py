@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from iarc_hf.experiments.claims_report import claims_section
-from iarc_hf.experiments.frontier_report import frontier_table
+from iarc_hf.experiments.frontier_report import SIZE_PNG, frontier_rows, frontier_table, plot_size
 from iarc_hf.experiments.paper_report import PAPER_TABLES, side_by_side
 from iarc_hf.experiments.readings_report import readings_section
 from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_STEPS
@@ -175,6 +175,9 @@ def write_report(results_dir) -> Path:
             )
         if experiment == "frontier":
             parts.append(f"#### The frontier, best first\n\n{frontier_table(records)}\n")
+            png = plot_size(frontier_rows(records), results_dir / SIZE_PNG)
+            if png is not None:
+                parts.append(f"![the frontier by size]({png.name})\n")
         for kind, plot in (("curves", plot_curves), ("bars", plot_bars)):
             png = plot(groups, experiment, results_dir / f"{experiment}_{kind}.png")
             if png is not None:
