@@ -117,12 +117,18 @@ def plot_size(rows: list[dict], png: Path, target: float = 0.99) -> Path | None:
             label=f"{WINDOWS(budget)} windows",
         )
         for row in mine:
-            ax.annotate(row["preset"].replace("cisformer-", ""), (row["params"], row["accuracy"]),
-                        fontsize=6, xytext=(4, -3), textcoords="offset points")  # fmt: skip
+            name = row["preset"].replace("cisformer-", "") + (
+                f", {row['label']}" if row["label"] else ""
+            )
+            ax.annotate(name, (row["params"], row["accuracy"]), fontsize=6, xytext=(4, -3),
+                        textcoords="offset points")  # fmt: skip
     ax.axhline(target, color="gray", ls="--", lw=1)
     ax.set(xscale="log", xlabel="parameters", ylabel="test accuracy (last position)",
            title=f"The frontier by size: the smallest model at {target}")  # fmt: skip
     ax.xaxis.set_major_formatter(WINDOWS)
+    ax.xaxis.set_minor_formatter(WINDOWS)
+    ax.margins(x=0.2)  # room for the labels
+    ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return save_figure(fig, png)
