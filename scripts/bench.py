@@ -2,6 +2,7 @@
 
     python scripts/bench.py generator                  # window tokens/s, one core
     python scripts/bench.py train-step --steps 5       # per preset: tokens/s, GFLOP/s vs matmul
+    python scripts/bench.py pack-step --device cuda --packs 8 32   # K runs as one stacked model
     python scripts/bench.py sweep                      # runs/hour: sequential vs Ray workers
     python scripts/bench.py speedrun --target 0.95     # windows and seconds to a target accuracy
     python scripts/bench.py speedrun --seeds 0 1 2 --record NAME   # a record attempt, 3 seeds
@@ -16,7 +17,14 @@ from __future__ import annotations
 
 import sys
 
-from iarc_hf.benchmarks import eval_memory, generator_speed, speedrun, sweep_speed, train_step
+from iarc_hf.benchmarks import (
+    eval_memory,
+    generator_speed,
+    pack_step,
+    speedrun,
+    sweep_speed,
+    train_step,
+)
 from iarc_hf.benchmarks.speedrun_records import write_records
 
 
@@ -28,6 +36,7 @@ def records(argv: list[str]) -> None:
 BENCHES = {
     "generator": generator_speed.main,
     "train-step": train_step.main,
+    "pack-step": pack_step.main,
     "sweep": sweep_speed.main,
     "speedrun": speedrun.main,
     "records": records,

@@ -23,7 +23,7 @@ import sys
 import torch
 
 from iarc_hf.cli_checks import exit_unless_positive
-from iarc_hf.experiments.jobs import RunDiverged, execute, list_jobs
+from iarc_hf.experiments.jobs import RunDiverged, execute, execute_pack, list_jobs, packs_of
 from iarc_hf.experiments.registry import DEFAULT_STEPS, EXPERIMENTS, PAPER_STEPS
 from iarc_hf.files import write_json
 from iarc_hf.training.checkpoints import BrokenCheckpoint
@@ -33,7 +33,7 @@ INTERRUPTED = "interrupted: the same command resumes every unfinished run from i
 
 def check_numbers(args) -> None:
     """Counts and budgets must be positive and seeds non-negative: a one-line error if not."""
-    exit_unless_positive(args, "max_steps", "threads", "workers", "threads_per_run")
+    exit_unless_positive(args, "max_steps", "threads", "workers", "threads_per_run", "pack")
     if any(seed < 0 for seed in args.seeds):
         raise SystemExit(f"--seeds must be integers >= 0, got {' '.join(map(str, args.seeds))}")
 
@@ -67,6 +67,8 @@ def run(args) -> None:
     while pending := [job for job in jobs if not job.is_done()]:
         if args.workers is not None:
             run_on_ray(args, pending, command)
+        elif args.pack > 1:
+            run_packed(pending, command, args.pack)
         else:
             run_sequentially(pending, command)
         jobs = jobs_of(args)
@@ -96,6 +98,25 @@ def run_one(job, command: str) -> None:
         print(f"resuming {job.key} from step {step}")
     write_json(job.result, execute(job, command))
     print(f"wrote {job.result}")
+
+
+def run_packed(jobs, command: str, size: int) -> None:
+    """Runs of one shape (seeds of a run) in packs of up to `size`, one stacked model each."""
+    try:
+        for pack in packs_of(jobs, size):
+            if len(pack) == 1:
+                run_sequentially(pack, command)
+                continue
+            print(f"packing {len(pack)} runs: {', '.join(job.key for job in pack)}")
+            for job, record in zip(pack, execute_pack(pack, command), strict=True):
+                if isinstance(record, RunDiverged):
+                    print(f"{record}; going on")
+                    continue
+                write_json(job.result, record)
+                print(f"wrote {job.result}")
+    except KeyboardInterrupt:
+        print(INTERRUPTED)
+        raise SystemExit(130) from None
 
 
 def run_on_ray(args, jobs, command: str) -> None:
@@ -229,6 +250,13 @@ def main(argv=None) -> None:
     _add_grid_arguments(run_parser)
     run_parser.add_argument(
         "--threads", type=int, help="torch threads of the sequential path (for jobs side by side)"
+    )
+    run_parser.add_argument(
+        "--pack",
+        type=int,
+        default=1,
+        help="train up to K seeds of a run as one stacked model (a GPU lever: K runs for about "
+        "the launches of one); SGD and AdamW runs only",
     )
     _add_sweep_arguments(run_parser)
     plan_parser = sub.add_parser("plan", help="list the runs that would execute and their cost")

@@ -12,6 +12,7 @@ from iarc_hf.modeling_iarc import (
     alibi_slopes,
     attention_bias,
 )
+from iarc_hf.modeling_iarc import reference_attention as reference  # the plain formulation
 
 
 def test_every_weight_function_has_a_fused_form():
@@ -19,16 +20,6 @@ def test_every_weight_function_has_a_fused_form():
 
 
 NAMES = list(FUSED_WEIGHT_FUNCTIONS)  # the attentions and the readings' variants
-
-
-def reference(qkv, bias, name, heads, eps, score_scale=None):
-    """The plain formulation: (B, H, T, d_head) tensors, weights (B, H, query, key)."""
-    t, b, three_d = qkv.shape
-    c = three_d // (3 * heads)
-    q, k, v = qkv.view(t, b, 3, heads, c).permute(2, 1, 3, 0, 4)
-    z = torch.matmul(q, k.transpose(-1, -2)) * (c**-0.5 if score_scale is None else score_scale)
-    w = WEIGHT_FUNCTIONS[name](z, bias, eps)
-    return torch.matmul(w, v).permute(2, 0, 1, 3).reshape(t, b, heads * c), w
 
 
 def fused(qkv, bias, name, heads, eps, score_scale=None):

@@ -201,6 +201,9 @@ FUSED_WEIGHT_FUNCTIONS = {
 }
 
 
+REFERENCE = "reference"  # a key of the biases dict: attention by `reference_attention`
+
+
 class AttentionCore(torch.autograd.Function):
     """y = weights(q k^T * score_scale, bias) v for all heads, from the fused projection
     qkv (T, B, 3 * H * d_head) to y (T, B, H * d_head); also returns the weights
@@ -243,6 +246,18 @@ class AttentionCore(torch.autograd.Function):
             grads[1].mul_(fn.grad_factor)
         dqkv = grads.view(3, b, -1, c, t).permute(4, 1, 0, 2, 3).reshape(t, b, -1)
         return dqkv, None, None, None, None, None
+
+
+def reference_attention(qkv, bias, name: str, num_heads: int, eps: float, score_scale=None):
+    """The plain formulation of AttentionCore: plain autograd ops, so torch.func transforms (the
+    vmap of packed runs) can batch it; bias (H, query, key) unprepared. Returns y (T, B, d) and
+    the weights (B, H, query, key)."""
+    t, b, three_d = qkv.shape
+    c = three_d // (3 * num_heads)
+    q, k, v = qkv.view(t, b, 3, num_heads, c).permute(2, 1, 3, 0, 4)
+    z = torch.matmul(q, k.transpose(-1, -2)) * (c**-0.5 if score_scale is None else score_scale)
+    w = WEIGHT_FUNCTIONS[name](z, bias, eps)
+    return torch.matmul(w, v).permute(2, 0, 1, 3).reshape(t, b, num_heads * c), w
 
 
 def alibi_slopes(num_heads: int) -> torch.Tensor:
@@ -335,6 +350,10 @@ class Attention(nn.Module):
         """u: (T, B, d); biases: the prepared bias of each weight function, (H, key, query).
         Returns the output (T, B, d) and the weights (B, H, query, key)."""
         t, b, d = u.shape
+        if biases.get(REFERENCE):  # under torch.func transforms: the plain ops
+            args = (biases[self.weight_function], self.weight_function, self.num_heads)
+            y, w = reference_attention(self.projected_qkv(u), *args, self.eps, self.score_scale)
+            return self.out(y), w
         y, w = AttentionCore.apply(
             self.projected_qkv(u),
             biases[self.weight_function],
@@ -435,10 +454,14 @@ class TransformerStack(nn.Module):
 
     def forward(self, x: torch.Tensor, output_attentions: bool) -> tuple[torch.Tensor, tuple]:
         slopes = alibi_slopes(self.num_heads).to(x.device)
-        biases = {}
+        reference = _is_transformed(x)  # AttentionCore cannot be vmapped: the plain ops
+        biases = {REFERENCE: reference}
         for name in {layer.attn.weight_function for layer in self.layers}:
             alibi = self.alibi and (self.expressive_alibi or not name.startswith("expressive"))
             bias = attention_bias(slopes if alibi else torch.zeros_like(slopes), x.shape[1])
+            if reference:
+                biases[name] = bias.to(x.dtype)  # (H, query, key)
+                continue
             bias = bias.to(x.dtype).transpose(-1, -2)  # (H, key, query)
             biases[name] = FUSED_WEIGHT_FUNCTIONS[name].prepare_bias(bias).contiguous()
         # time-major for the position-wise contractions; contiguous, or every layer copies
@@ -575,12 +598,18 @@ def check_ids(name: str, ids: torch.Tensor, size: int, ignored: int | None = Non
     allowed = f"integers in [0, {size - 1}]" + (f" or {ignored}" if ignored is not None else "")
     if ids.dtype.is_floating_point or ids.dtype.is_complex or ids.dtype == torch.bool:
         raise ValueError(f"{name} must be {allowed}, got dtype {ids.dtype}")
-    if ids.device.type != "cpu" or ids.numel() == 0:
+    if ids.device.type != "cpu" or ids.numel() == 0 or _is_transformed(ids):
         return
     values = ids if ignored is None else ids[ids != ignored]
     if values.numel() and (values.min() < 0 or values.max() >= size):
         bad = values[(values < 0) | (values >= size)][0].item()
         raise ValueError(f"{name} must be {allowed}, got {bad}")
+
+
+def _is_transformed(ids: torch.Tensor) -> bool:
+    """Inside torch.func transforms (the vmap of packed runs) values cannot be read: the caller
+    checked each run's ids before stacking them."""
+    return torch._C._functorch.is_functorch_wrapped_tensor(ids)
 
 
 def _shape(value) -> str:

@@ -68,7 +68,11 @@ def provenance(device: str = "cpu") -> dict:
     was dirty) when this process started, CPU, device, Python."""
     import torch
 
+    gpu = {}
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        gpu = {"gpu": torch.cuda.get_device_name(), "cuda": torch.version.cuda}
     return {
+        **gpu,
         "torch_threads": torch.get_num_threads(),
         "versions": package_versions(),
         **_GIT_AT_START,

@@ -185,7 +185,14 @@ def execute(job: Job, command: str, progress=None, show_progress: bool = True) -
             raise RunDiverged(
                 f"{job.key} diverged: {error} (recorded in {job.diverged_marker})"
             ) from error
+    return finished_record(job, command)
+
+
+def finished_record(job: Job, command: str, pack_size: int = 1) -> dict:
+    """The result JSON of a job whose folder holds its final model and all_results.json."""
     record = result_record(job.experiment, job.spec, job.seed, job.max_steps, job.output_dir)
+    if pack_size > 1:  # train_seconds is the pack's: K runs trained in that time together
+        record["pack_size"] = pack_size
     record["command"] = rerun_command(job, torch.get_num_threads())
     record["invoked_by"] = command
     record["provenance"] = provenance(record["device"])
@@ -215,3 +222,43 @@ def rerun_command(job: Job, threads: int) -> str:
             str(threads),
         ]
     )
+
+
+def packs_of(jobs: list[Job], size: int) -> list[list[Job]]:
+    """The jobs in packs of at most `size` that can train as one stacked model: the same run
+    (all but the seed), budget and resume step; a job that cannot be packed is a pack of one."""
+    from iarc_hf.training.packed import why_not_packable
+    from iarc_hf.training.packed_loop import latest_packed_step
+
+    groups: dict[tuple, list[Job]] = {}
+    for job in jobs:
+        alone = why_not_packable(job.arguments()[2]) is not None or job.resume_step() > 0
+        key = (
+            (job.key,)
+            if alone
+            else (job.spec.name, job.max_steps, latest_packed_step(job.output_dir))
+        )
+        groups.setdefault(key, []).append(job)
+    return [group[i : i + size] for group in groups.values() for i in range(0, len(group), size)]
+
+
+def execute_pack(
+    jobs: list[Job], command: str, show_progress: bool = True
+) -> list[dict | Exception]:
+    """Train the jobs as one pack (`iarc_hf.training.packed_loop`); per job its result record,
+    or the RunDiverged it hit (recorded beside its JSON, as `execute` does)."""
+    from iarc_hf.training.packed_loop import train_pack
+
+    outcomes = train_pack(
+        [job.arguments() for job in jobs], [command] * len(jobs), show_progress=show_progress
+    )
+    records = []
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            write_text_atomically(job.diverged_marker, f"{outcome}\n")
+            records.append(
+                RunDiverged(f"{job.key} diverged: {outcome} (recorded in {job.diverged_marker})")
+            )
+        else:
+            records.append(finished_record(job, command, pack_size=len(jobs)))
+    return records

@@ -92,7 +92,8 @@ def only_determined_labels(batch: dict) -> dict:
     return {**batch, "labels": labels}
 
 
-def make_optimizer(model, run):
+def make_optimizer(model, run, capturable: bool = False):
+    """The run's optimizer; `capturable` (AdamW): its step count on the device, for CUDA graphs."""
     if run.optimizer == "sgd":
         return torch.optim.SGD(
             model.parameters(),
@@ -112,6 +113,7 @@ def make_optimizer(model, run):
         lr=run.learning_rate,
         betas=(run.adam_beta1, run.adam_beta2),
         weight_decay=run.weight_decay,
+        **({"capturable": True} if capturable else {}),
     )
 
 
