@@ -227,3 +227,17 @@ def test_a_diverged_rate_loses_the_grid_and_an_all_diverged_grid_picks_nothing(t
     low.unlink()
     low.with_suffix(".diverged").write_text("the training loss became NaN at step 3\n")
     assert picked_rate(entry, tmp_path, 0, STEPS) is None
+
+
+@pytest.mark.parametrize("name", list(BACKBONE_PRESETS))
+def test_every_backbone_presets_flops_are_counted(name):
+    """Every backbone's forward is countable (lfm2's and mamba2's hub-kernel convolutions broke
+    the counter under no_grad) and costs at least its head's product per position."""
+    from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
+    from iarc_hf.training.backbones import backbone_config, preset_backbone
+
+    task = IARCTask("IARC")
+    model_type, fields = preset_backbone(name)
+    model = IARCBackboneModel(backbone_config(model_type, fields, task))
+    head = 2 * model.config.n_symbols * 24  # at least one product onto the symbols per position
+    assert forward_flops_per_window(model, task) > head

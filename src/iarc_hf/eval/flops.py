@@ -22,7 +22,9 @@ def forward_flops_per_window(model, task) -> int:
     }
     was_training = model.training
     model.eval()
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+    # with autograd on: under no_grad, transformers' hub-kernel layers (lfm2's and mamba2's
+    # causal conv, transformers >= 5.25) break FlopCounterMode's module tracking
+    with FlopCounterMode(display=False) as counter:
         model(**inputs)
     model.train(was_training)
     length = inputs["input_ids"].shape[1]
