@@ -66,8 +66,17 @@ def _model_pair(preset: str):
     return small_config(preset), IARCModel
 
 
+@pytest.fixture
+def full_float32():
+    """cuDNN (the LSTM's path) rounds float32 through TF32 by default: compare in full float32."""
+    before = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.backends.cudnn.allow_tf32 = before
+
+
 @pytest.mark.parametrize("preset", [*PRESETS, *BACKBONE_PRESETS])
-def test_cuda_logits_match_the_cpu(preset):
+def test_cuda_logits_match_the_cpu(preset, full_float32):
     config, cls = _model_pair(preset)
     torch.manual_seed(0)
     model = cls(config).eval()

@@ -260,9 +260,10 @@ def reference_attention(qkv, bias, name: str, num_heads: int, eps: float, score_
     return torch.matmul(w, v).permute(2, 0, 1, 3).reshape(t, b, num_heads * c), w
 
 
-def alibi_slopes(num_heads: int) -> torch.Tensor:
-    """The standard ALiBi slopes 2^(-8h/H), h = 1..H."""
-    h = torch.arange(1, num_heads + 1, dtype=torch.float32)
+def alibi_slopes(num_heads: int, device=None) -> torch.Tensor:
+    """The standard ALiBi slopes 2^(-8h/H), h = 1..H, made on `device` (no host-to-device copy,
+    which a CUDA graph capture forbids)."""
+    h = torch.arange(1, num_heads + 1, dtype=torch.float32, device=device)
     return torch.pow(2.0, -8.0 * h / num_heads)
 
 
@@ -453,7 +454,7 @@ class TransformerStack(nn.Module):
         self.expressive_alibi = config.expressive_alibi != "none"
 
     def forward(self, x: torch.Tensor, output_attentions: bool) -> tuple[torch.Tensor, tuple]:
-        slopes = alibi_slopes(self.num_heads).to(x.device)
+        slopes = alibi_slopes(self.num_heads, x.device)
         reference = _is_transformed(x)  # AttentionCore cannot be vmapped: the plain ops
         biases = {REFERENCE: reference}
         for name in {layer.attn.weight_function for layer in self.layers}:

@@ -10,10 +10,13 @@ checkpoint before it (or, with none, the run starts afresh).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
 from pathlib import Path
+
+import torch
 
 from iarc_hf.training.checkpoint_checks import files_problem, rng_file, saved_world_size
 
@@ -108,7 +111,8 @@ def save_checkpoint(accelerator, output_dir, step: int, state: dict, keep: int) 
         for stale in root.glob("checkpoint-*.partial"):
             shutil.rmtree(stale, ignore_errors=True)
     accelerator.wait_for_everyone()
-    accelerator.save_state(str(partial))
+    with _rnn_weights_apart(accelerator):  # else save_state drops all but one of them
+        accelerator.save_state(str(partial))
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         # world_size: how many RNG files a whole checkpoint holds (one per process)
@@ -123,6 +127,27 @@ def save_checkpoint(accelerator, output_dir, step: int, state: dict, keep: int) 
     return final
 
 
+@contextlib.contextmanager
+def _rnn_weights_apart(accelerator):
+    """On CUDA, cuDNN keeps an RNN's weights as views of one flat buffer: accelerate's saver
+    keeps only one of tensors that share storage, and safetensors' loader refuses them. Give
+    each weight its own storage while saving or loading, then flatten again."""
+    rnns = [
+        module
+        for model in accelerator._models
+        for module in model.modules()
+        if isinstance(module, torch.nn.RNNBase)
+    ]
+    for rnn in rnns:
+        for parameter in rnn.parameters():
+            parameter.data = parameter.data.clone()
+    try:
+        yield
+    finally:
+        for rnn in rnns:
+            rnn.flatten_parameters()
+
+
 def load_checkpoint(accelerator, path: Path) -> dict:
     """Restore model, optimizer, scheduler and RNG from a checkpoint; its training state."""
     folder = Path(path)
@@ -131,7 +156,8 @@ def load_checkpoint(accelerator, path: Path) -> dict:
     if not (folder / mine).is_file():
         raise _broken(folder, f"{mine} is missing, so the continuation would not be bit-exact")
     try:
-        accelerator.load_state(str(folder))
+        with _rnn_weights_apart(accelerator):
+            accelerator.load_state(str(folder))
     except (RuntimeError, OSError, EOFError, ValueError) as error:  # e.g. another model's shapes
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise ValueError(
