@@ -26,7 +26,7 @@ from iarc_hf.experiments.claims_report import (
     skip_table,
 )
 from iarc_hf.experiments.jobs import Job, execute, job_for
-from iarc_hf.experiments.registry import EXPERIMENTS
+from iarc_hf.experiments.registry import DECODER_ATTENTION, EXPERIMENTS
 from iarc_hf.experiments.report import load_results
 from iarc_hf.files import write_json
 
@@ -284,3 +284,31 @@ def test_the_ea_transformer_table_takes_its_sgd_baselines_from_table1():
     diff = [e - d for e, d in zip(by_hand["ea"], by_hand["dpa"], strict=True)]
     assert rows["EA"][6] == f"{statistics.mean(diff):+.3f} ± {statistics.stdev(diff):.3f} (3)".replace("+-", "-")  # fmt: skip
     assert rows["EA, expressive_eps 0.1"][5] == "not run yet"
+
+
+@pytest.mark.parametrize("preset", list(DECODER_ATTENTION))
+def test_decoder_attention_is_paired_with_the_leaderboards_own_attention(preset):
+    """A decoder's expressive and cog rows against the leaderboard's run of the same decoder at
+    the same rate, paired by seed (records made by hand: seeds 0, 1 on one side, 1, 2 on the
+    other, so only seed 1 pairs)."""
+    from iarc_hf.experiments.claims_report import decoder_table
+    from iarc_hf.experiments.leaderboard import entries, entry_run
+
+    rate = DECODER_ATTENTION[preset]
+    entry = next(e for e in entries() if e.preset == preset)
+    native = entry_run(entry, rate)
+    (expressive,) = [r for r in EXPERIMENTS["claims"]() if r.preset == preset
+                     and r.model.get("attention") == "expressive"]  # fmt: skip
+
+    def record(experiment, run, seed, accuracy):
+        return {"experiment": experiment, "name": run.name, "recipe": "adamw", "seed": seed,
+                "max_steps": 2000, "metrics": {"accuracy": accuracy}}  # fmt: skip
+
+    records = [record("leaderboard", native, 0, 0.90), record("leaderboard", native, 1, 0.92),
+               record("claims", expressive, 1, 0.95), record("claims", expressive, 2, 0.97)]  # fmt: skip
+    rows = {line.split(" | ")[2]: line.split(" | ") for line in
+            decoder_table(find(records)).splitlines()[2:] if line.startswith(f"| {preset} |")}  # fmt: skip
+    assert rows["own (leaderboard)"][3] == "0.910 ± 0.014 (2)"
+    assert rows["expressive"][3] == "0.960 ± 0.014 (2)"
+    assert rows["expressive"][4].rstrip(" |") == "+0.030 (1)"
+    assert rows["cog"][3] == "not run yet"

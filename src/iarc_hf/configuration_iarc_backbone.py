@@ -8,6 +8,10 @@ from transformers import AutoConfig, PreTrainedConfig
 BACKBONE_ENCODINGS = ("tape", "inline")
 BACKBONE_EMBEDDINGS = ("learned", "onehot")
 BACKBONE_LOSS_REDUCTIONS = ("mean", "sum", "last")
+# "native": the backbone's own attention; the others put our weight functions (as IARCConfig's
+# `attention`) into every attention layer of a backbone that dispatches through transformers'
+# AttentionInterface (llama, qwen3, lfm2, gpt2, gpt_neox, recurrent_gemma, ...).
+BACKBONE_ATTENTIONS = ("native", "dpa", "expressive", "cog")
 # Fields every backbone config gets from the wrapper: they must agree with the windows.
 _WIDTH_FIELDS = ("hidden_size", "d_model", "n_embd", "dim")
 
@@ -39,6 +43,10 @@ class IARCBackboneConfig(PreTrainedConfig):
         code: [one_hot(symbol) | one_hot(control)] through a linear projection).
     loss_reduction: as IARCConfig: "mean" over positions, "sum" (averaged over windows) or
         "last". Labels are already next-symbol aligned: nothing shifts them.
+    attention: "native" keeps the backbone's attention; "dpa", "expressive" or "cog" replace
+        its attention weights by IARCConfig's weight function of that name (registered with
+        transformers' AttentionInterface as "iarc_<name>"); "dpa" computes the backbone's own
+        softmax attention by our code path, the control for the other two.
     n_symbols, n_controls, context_length: set from the task the model reads.
     """
 
@@ -50,6 +58,7 @@ class IARCBackboneConfig(PreTrainedConfig):
         encoding: str = "tape",
         embedding: str = "learned",
         loss_reduction: str = "mean",
+        attention: str = "native",
         n_symbols: int = 16,
         n_controls: int = 4,
         context_length: int = 24,
@@ -59,6 +68,7 @@ class IARCBackboneConfig(PreTrainedConfig):
         self.encoding = encoding
         self.embedding = embedding
         self.loss_reduction = loss_reduction
+        self.attention = attention
         self.n_symbols = n_symbols
         self.n_controls = n_controls
         self.context_length = context_length
@@ -83,6 +93,7 @@ class IARCBackboneConfig(PreTrainedConfig):
         _require("encoding", self.encoding, BACKBONE_ENCODINGS)
         _require("embedding", self.embedding, BACKBONE_EMBEDDINGS)
         _require("loss_reduction", self.loss_reduction, BACKBONE_LOSS_REDUCTIONS)
+        _require("attention", self.attention, BACKBONE_ATTENTIONS)
         for name in ("n_symbols", "n_controls", "context_length"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -108,6 +119,8 @@ class IARCBackboneConfig(PreTrainedConfig):
             ):
                 setattr(config, name, 0)
         config.use_cache = False
+        if self.attention != "native":  # the functions modeling_iarc_backbone registers
+            config._attn_implementation = f"iarc_{self.attention}"
         return config
 
 

@@ -5,14 +5,64 @@ only. The backbone itself is built by transformers (`AutoModel.from_config`), so
 loads without iarc-hf and gives the same logits.
 """
 
+import sys
+
 import torch
 import torch.nn.functional as F
 from torch import nn
-from transformers import AutoModel, AutoModelForCausalLM, PreTrainedModel
+from transformers import AttentionInterface, AutoModel, AutoModelForCausalLM, PreTrainedModel
 from transformers import initialization as init
+from transformers.masking_utils import AttentionMaskInterface, eager_mask
 
-from .configuration_iarc_backbone import IARCBackboneConfig
-from .modeling_iarc import IARCModel, IARCOutput, check_ids
+from .configuration_iarc import IARCConfig
+from .configuration_iarc_backbone import BACKBONE_ATTENTIONS, IARCBackboneConfig
+from .modeling_iarc import WEIGHT_FUNCTIONS, IARCModel, IARCOutput, check_ids
+
+EXPRESSIVE_EPS = IARCConfig.expressive_eps  # the same normaliser guard as in our models
+
+
+def iarc_attention(name: str):
+    """An AttentionInterface function whose weights are `WEIGHT_FUNCTIONS[name]` of
+    z = q.k * scaling and the additive causal mask (eager's: 0 or the dtype's minimum)."""
+    weights = WEIGHT_FUNCTIONS[name]
+
+    def attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **_):
+        groups = query.shape[1] // key.shape[1]  # grouped-query attention shares keys and values
+        key = key.repeat_interleave(groups, dim=1)
+        value = value.repeat_interleave(groups, dim=1)
+        scale = query.shape[-1] ** -0.5 if scaling is None else scaling
+        z = torch.matmul(query, key.transpose(2, 3)).float() * scale
+        q_len, k_len = z.shape[-2:]
+        if attention_mask is None:  # causal, as eager's mask would be
+            bias = z.new_full((q_len, k_len), float("-inf")).triu(1 + k_len - q_len)
+        elif attention_mask.dtype == torch.bool:
+            bias = torch.zeros_like(attention_mask, dtype=z.dtype).masked_fill(
+                ~attention_mask, float("-inf")
+            )[..., :k_len]
+        else:
+            bias = attention_mask[..., :k_len].float()
+        w = weights(z, bias, EXPRESSIVE_EPS).to(value.dtype)
+        w = F.dropout(w, p=dropout, training=module.training)
+        return torch.matmul(w, value).transpose(1, 2).contiguous(), w
+
+    return attention
+
+
+for _name in BACKBONE_ATTENTIONS[1:]:
+    AttentionInterface.register(f"iarc_{_name}", iarc_attention(_name))
+    AttentionMaskInterface.register(f"iarc_{_name}", eager_mask)
+
+
+def check_attention_dispatch(model: nn.Module, attention: str) -> None:
+    """ValueError unless the backbone's attention goes through AttentionInterface, the only way
+    `attention` reaches it (state-space and recurrent types such as mamba2 have none)."""
+    module = sys.modules[type(model).__module__]
+    if attention != "native" and not hasattr(module, "ALL_ATTENTION_FUNCTIONS"):
+        raise ValueError(
+            f"attention={attention!r} needs a backbone whose attention layers dispatch through "
+            f"transformers' AttentionInterface; {model.config.model_type} has none: use "
+            f"attention='native'"
+        )
 
 
 class TapeEmbedding(nn.Module):
@@ -73,9 +123,11 @@ class IARCBackboneModel(IARCBackbonePreTrainedModel):
         backbone_config = config.backbone_config()
         if config.encoding == "inline":
             self.lm = AutoModelForCausalLM.from_config(backbone_config)
+            check_attention_dispatch(self.lm, config.attention)
         else:
             self.embedding = TapeEmbedding(config)
             self.backbone = AutoModel.from_config(backbone_config)
+            check_attention_dispatch(self.backbone, config.attention)
             self.head = nn.Linear(config.width, config.n_symbols)
         self.post_init()
 

@@ -9,7 +9,9 @@ Three published claims, each under both recipes of `CLAIM_RECIPES` at that recip
 - cog attention (Lv et al., arXiv:2411.07176), with and without softmax in the first and last
   layer, against DPA and EA on the cisformer and the 60-layer transformer;
 - pre-projection and content skip (arXiv:2604.10791), and the learned skip weight α per layer,
-  read from the saved models (safetensors only) the result JSONs point to.
+  read from the saved models (safetensors only) the result JSONs point to;
+- expressive and cog attention inside `transformers` decoders (llama, qwen3), against the same
+  decoder with its own attention: the leaderboard's run at the same rate.
 
 A cell is mean ± std over seeds with the seed count; a difference is paired by seed (the mean
 and std of the per-seed differences over the seeds both sides have). A cell with no result
@@ -27,14 +29,21 @@ from iarc_hf.configuration_iarc import PRESETS
 from iarc_hf.data.tasks import IARCTask
 from iarc_hf.experiments.paper_report import FULL_SEEDS
 from iarc_hf.experiments.readings_report import paired
-from iarc_hf.experiments.registry import CLAIM_RECIPES, EXPERIMENTS, SKIP_VARIANTS, Run
+from iarc_hf.experiments.registry import (
+    CLAIM_RECIPES,
+    DECODER_ATTENTION,
+    EXPERIMENTS,
+    SKIP_VARIANTS,
+    Run,
+)
 from iarc_hf.experiments.stats import mean_std, mean_std_text
 from iarc_hf.files import write_text_atomically
 from iarc_hf.viz.plots import plt, save_figure
 
 EXPERIMENT = "claims"
 # Where a claim's cells are looked up; the first wins when two hold the same run and seed.
-SOURCES = (EXPERIMENT, "fig1", "beyond", "table1")  # table1: the 60-layer baselines at SGD
+# table1: the 60-layer baselines at SGD; leaderboard: the decoders with their own attention
+SOURCES = (EXPERIMENT, "fig1", "beyond", "table1", "leaderboard")
 DEFAULT_N = IARCTask("IARC").n_symbols  # the paper's alphabet: the ladder's middle rung
 NOT_RUN = "not run yet"
 NOT_DEFINED = "–"  # the experiment has no such run under this recipe
@@ -214,6 +223,9 @@ def plot_ladder(rows: list[dict], png: Path) -> Path | None:
 
 
 def _is_cog(run: Run) -> bool:
+    """A cog run of our models (the decoders' cog runs have their own table)."""
+    if run.preset not in PRESETS:
+        return False
     return run.model.get("attention", PRESETS[run.preset].get("attention")) == "cog"
 
 
@@ -327,6 +339,29 @@ def ea_transformer_table(found: Found) -> str:
             for attention, base in (("dpa", "DPA"), ("ea", "EA")):
                 cells[(model_name, base, how)] = found.of(plain(f"transformer-{attention}", recipe, model))  # fmt: skip
     return comparison_table(cells, [(model_name, v) for v in variants], ("DPA", "EA"))
+
+
+def decoder_table(found: Found) -> str:
+    """Expressive and cog attention inside `transformers` decoders, each beside the decoder's
+    own attention: the leaderboard's run (same recipe, rate and budget).
+
+    Args:
+        found: the claims' accuracies (`find`).
+    """
+    from iarc_hf.experiments.leaderboard import entries, entry_run
+
+    rows = []
+    for preset, rate in DECODER_ATTENTION.items():
+        entry = next(e for e in entries() if e.preset == preset)
+        native = found.of(entry_run(entry, rate))
+        rows.append([preset, f"{rate:g}", "own (leaderboard)", cell(native), NOT_DEFINED])
+        for run in _recipe_runs("adamw"):
+            if run.preset == preset and "attention" in run.model:
+                seeds = found.of(run)
+                rows.append([preset, f"{rate:g}", run.model["attention"], cell(seeds),
+                             difference(seeds, native)])  # fmt: skip
+    header = ["decoder", "learning rate", "attention", "accuracy", "− own"]
+    return _table(header, rows)
 
 
 # ----- the learned content-skip weight α
@@ -493,6 +528,7 @@ def commands() -> list[str]:
             f"python scripts/reproduce.py run {source} --filter {' '.join(names)} --max_steps {steps}"
             for (source, steps), names in sorted(baselines.items())
         ),
+        "python scripts/reproduce.py run leaderboard  # the decoders' own attention",
         "python scripts/reproduce.py report",
     ]
 
@@ -533,6 +569,11 @@ def claims_section(records: list[dict], results_dir, budgets: dict[str, int] | N
     parts += [
         "#### The 60-layer EA transformer, with the diagnosis' fix (`results/diagnosis/`)\n",
         ea_transformer_table(found) + "\n",
+    ]
+    parts += [
+        "#### Expressive and cog attention inside `transformers` decoders (AdamW + last-position "
+        "loss, 2000 steps)\n",
+        decoder_table(found) + "\n",
     ]
     parts += [
         "#### The learned content-skip weight α per layer\n",

@@ -254,7 +254,30 @@ def _claims_for(recipe: str, model: dict, steps: int, how: str) -> list[Run]:
                      {"attention": "cog", "cog_softmax_edges": True})]  # fmt: skip
         runs += [run(f"transformer-{a}", "60-layer, pre-projection + content skip",
                      SKIP_VARIANTS["pre-projection + content skip"]) for a in ("dpa", "ea")]  # fmt: skip
+        runs += _decoder_attention_runs()
     return runs
+
+
+# Expressive and cog attention inside `transformers` decoders (IARCBackboneConfig.attention),
+# each at its leaderboard run's rate, so the leaderboard's native run is the paired baseline.
+DECODER_ATTENTION = {"llama-small": 1e-2, "qwen3-large": 3e-3}
+
+
+def _decoder_attention_runs() -> list[Run]:
+    from iarc_hf.experiments.leaderboard import RECIPE_MODEL
+
+    return [
+        Run(
+            preset,
+            recipe="adamw",
+            model={**RECIPE_MODEL, "attention": attention},
+            training={"learning_rate": rate},
+            label=f"{preset}, {attention} attention",
+            max_steps=2000,
+        )  # fmt: skip
+        for preset, rate in DECODER_ATTENTION.items()
+        for attention in ("expressive", "cog")
+    ]
 
 
 def _claims() -> list[Run]:

@@ -146,6 +146,7 @@ def backbone_config(
     encoding: str | None = None,
     embedding: str = "learned",
     loss_reduction: str = "mean",
+    attention: str = "native",
 ) -> IARCBackboneConfig:
     """The wrapper config of a `transformers` model type with these fields, sized for `task`."""
     from transformers import CONFIG_MAPPING
@@ -163,6 +164,7 @@ def backbone_config(
         encoding=encoding or task.encoding,
         embedding=embedding,
         loss_reduction=loss_reduction,
+        attention=attention,
         n_symbols=task.n_symbols,
         n_controls=task.n_controls,
         context_length=task.context_length,
@@ -195,7 +197,8 @@ def is_backbone(model_args) -> bool:
 
 def model_backbone_config(model_args, task) -> IARCBackboneConfig:
     """The backbone config of `--model_type/--model_config` or of a backbone preset (whose
-    fields `--model_config` overrides); `--embedding` and `--loss_reduction` apply as for ours."""
+    fields `--model_config` overrides); `--embedding` and `--loss_reduction` apply as for ours, and
+    `--attention` (dpa, expressive, cog) puts our weight function into the backbone's attention."""
     from iarc_hf.training.arguments import model_overrides
 
     if model_args.model_name_or_path is not None:
@@ -203,7 +206,7 @@ def model_backbone_config(model_args, task) -> IARCBackboneConfig:
     extra = {
         k: v
         for k, v in model_overrides(model_args).items()
-        if k not in ("embedding", "loss_reduction")
+        if k not in ("embedding", "loss_reduction", "attention")
     }
     if extra:
         raise ValueError(
@@ -221,4 +224,5 @@ def model_backbone_config(model_args, task) -> IARCBackboneConfig:
         task,
         embedding=model_args.embedding or "learned",
         loss_reduction=model_args.loss_reduction or "mean",
+        attention=model_args.attention or "native",
     )
