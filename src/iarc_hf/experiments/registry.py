@@ -260,7 +260,7 @@ def _claims_for(recipe: str, model: dict, steps: int, how: str) -> list[Run]:
 
 # Expressive and cog attention inside `transformers` decoders (IARCBackboneConfig.attention),
 # each at its leaderboard run's rate, so the leaderboard's native run is the paired baseline.
-DECODER_ATTENTION = {"llama-small": 1e-2, "qwen3-large": 3e-3}
+DECODER_ATTENTION = {"llama-small": 1e-2, "qwen3-large": 3e-3, "lfm2-large": 3e-3}
 
 
 def _decoder_attention_runs() -> list[Run]:
