@@ -298,7 +298,8 @@ def test_decoder_attention_is_paired_with_the_leaderboards_own_attention(preset)
     entry = next(e for e in entries() if e.preset == preset)
     native = entry_run(entry, rate)
     (expressive,) = [r for r in EXPERIMENTS["claims"]() if r.preset == preset
-                     and r.model.get("attention") == "expressive"]  # fmt: skip
+                     and r.model.get("attention") == "expressive"
+                     and r.training["learning_rate"] == rate]  # fmt: skip
 
     def record(experiment, run, seed, accuracy):
         return {"experiment": experiment, "name": run.name, "recipe": "adamw", "seed": seed,
@@ -306,9 +307,32 @@ def test_decoder_attention_is_paired_with_the_leaderboards_own_attention(preset)
 
     records = [record("leaderboard", native, 0, 0.90), record("leaderboard", native, 1, 0.92),
                record("claims", expressive, 1, 0.95), record("claims", expressive, 2, 0.97)]  # fmt: skip
-    rows = {line.split(" | ")[2]: line.split(" | ") for line in
-            decoder_table(find(records)).splitlines()[2:] if line.startswith(f"| {preset} |")}  # fmt: skip
+    rows = {line.split(" | ")[2]: line.split(" | ") for line in decoder_table(find(records)).splitlines()[2:]
+            if line.startswith(f"| {preset} | {rate:g} |")}  # fmt: skip
     assert rows["own (leaderboard)"][3] == "0.910 ± 0.014 (2)"
     assert rows["expressive"][3] == "0.960 ± 0.014 (2)"
     assert rows["expressive"][4].rstrip(" |") == "+0.030 (1)"
     assert rows["cog"][3] == "not run yet"
+
+
+def test_expressive_attention_at_other_rates_pairs_with_the_leaderboards_grid():
+    """llama-small's expressive runs at the grid's other rates each pair with the leaderboard's
+    seed-0 run at that rate (by hand on the committed grid)."""
+    from iarc_hf.experiments.claims_report import decoder_table
+    from iarc_hf.experiments.registry import DECODER_EA_RATES
+
+    table = decoder_table(find(load_results(REPO / "results")))
+    for rate in DECODER_EA_RATES["llama-small"]:
+        path = (
+            REPO
+            / "results"
+            / "leaderboard"
+            / (
+                f"llama-small_IARC_learning_rate={rate}_loss_reduction=last_adamw_seed0_steps2000.json"
+            )
+        )
+        assert (
+            f"| llama-small | {rate:g} | own (leaderboard) | {accuracy(path):.3f} (1) | – |"
+            in table
+        )
+        assert f"| llama-small | {rate:g} | expressive |" in table

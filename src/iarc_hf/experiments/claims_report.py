@@ -343,7 +343,7 @@ def ea_transformer_table(found: Found) -> str:
 
 def decoder_table(found: Found) -> str:
     """Expressive and cog attention inside `transformers` decoders, each beside the decoder's
-    own attention: the leaderboard's run (same recipe, rate and budget).
+    own attention at the same rate: the leaderboard's run (same recipe and budget).
 
     Args:
         found: the claims' accuracies (`find`).
@@ -351,12 +351,15 @@ def decoder_table(found: Found) -> str:
     from iarc_hf.experiments.leaderboard import entries, entry_run
 
     rows = []
-    for preset, rate in DECODER_ATTENTION.items():
+    for preset in DECODER_ATTENTION:
         entry = next(e for e in entries() if e.preset == preset)
-        native = found.of(entry_run(entry, rate))
-        rows.append([preset, f"{rate:g}", "own (leaderboard)", cell(native), NOT_DEFINED])
-        for run in _recipe_runs("adamw"):
-            if run.preset == preset and "attention" in run.model:
+        runs = [r for r in _recipe_runs("adamw") if r.preset == preset and "attention" in r.model]
+        main = DECODER_ATTENTION[preset]  # the leaderboard's pick first, then the other rates
+        others = sorted({r.training["learning_rate"] for r in runs} - {main})
+        for rate in [main, *others]:
+            native = found.of(entry_run(entry, rate))
+            rows.append([preset, f"{rate:g}", "own (leaderboard)", cell(native), NOT_DEFINED])
+            for run in (r for r in runs if r.training["learning_rate"] == rate):
                 seeds = found.of(run)
                 rows.append([preset, f"{rate:g}", run.model["attention"], cell(seeds),
                              difference(seeds, native)])  # fmt: skip

@@ -261,23 +261,31 @@ def _claims_for(recipe: str, model: dict, steps: int, how: str) -> list[Run]:
 # Expressive and cog attention inside `transformers` decoders (IARCBackboneConfig.attention),
 # each at its leaderboard run's rate, so the leaderboard's native run is the paired baseline.
 DECODER_ATTENTION = {"llama-small": 1e-2, "qwen3-large": 3e-3, "lfm2-large": 3e-3}
+# Expressive attention at other rates of the leaderboard's grid (whose seed-0 runs pair them):
+# whether it loses only at the rate its decoder's own attention picked.
+DECODER_EA_RATES = {"llama-small": (3e-3, 3e-2)}
+
+
+def _decoder_run(preset: str, attention: str, rate: float) -> Run:
+    from iarc_hf.experiments.leaderboard import RECIPE_MODEL
+
+    return Run(preset, recipe="adamw", model={**RECIPE_MODEL, "attention": attention},
+               training={"learning_rate": rate}, label=f"{preset}, {attention} attention",
+               max_steps=2000)  # fmt: skip
 
 
 def _decoder_attention_runs() -> list[Run]:
-    from iarc_hf.experiments.leaderboard import RECIPE_MODEL
-
-    return [
-        Run(
-            preset,
-            recipe="adamw",
-            model={**RECIPE_MODEL, "attention": attention},
-            training={"learning_rate": rate},
-            label=f"{preset}, {attention} attention",
-            max_steps=2000,
-        )  # fmt: skip
+    runs = [
+        _decoder_run(preset, attention, rate)
         for preset, rate in DECODER_ATTENTION.items()
         for attention in ("expressive", "cog")
     ]
+    runs += [
+        _decoder_run(preset, "expressive", rate)
+        for preset, rates in DECODER_EA_RATES.items()
+        for rate in rates
+    ]
+    return runs
 
 
 def _claims() -> list[Run]:
