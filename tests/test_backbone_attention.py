@@ -4,20 +4,20 @@ weight functions of IARCConfig on the backbone's own q, k, v (checked by hand), 
 backbone stays causal, learns and reloads without the package, and a backbone without
 attention layers refuses the option by name."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 import torch
 from model_cases import assert_overfits
 from safetensors.torch import load_file, save_file
 from test_backbones import TASK, inputs, preset_config
-from test_modeling import LOADER
+from test_modeling import load_without_package
 
 from iarc_hf.configuration_iarc_backbone import BACKBONE_ATTENTIONS, IARCBackboneConfig
 from iarc_hf.modeling_iarc import WEIGHT_FUNCTIONS
-from iarc_hf.modeling_iarc_backbone import IARCBackboneModel, iarc_attention
+from iarc_hf.modeling_iarc_backbone import (
+    IARCBackboneModel,
+    dispatches_attention,
+    iarc_attention,
+)
 from iarc_hf.training.backbones import BACKBONE_PRESETS, preset_backbone
 
 OURS = BACKBONE_ATTENTIONS[1:]  # every attention but the backbone's own
@@ -29,14 +29,11 @@ def config(name: str, attention: str = "native") -> IARCBackboneConfig:
     return preset_config(name, shrink=shrink, attention=attention)
 
 
-def dispatches(name: str) -> bool:
-    """Whether a preset's attention layers go through transformers' AttentionInterface."""
-    model = IARCBackboneModel(config(name))
-    module = sys.modules[type(model.backbone).__module__]
-    return hasattr(module, "ALL_ATTENTION_FUNCTIONS")
-
-
-WITH_ATTENTION = [name for name in BACKBONE_PRESETS if dispatches(name)]
+WITH_ATTENTION = [
+    name
+    for name in BACKBONE_PRESETS
+    if dispatches_attention(IARCBackboneModel(config(name)).backbone)
+]
 WITHOUT_ATTENTION = [name for name in BACKBONE_PRESETS if name not in WITH_ATTENTION]
 
 
@@ -138,11 +135,7 @@ def test_reloads_without_iarc_hf_with_our_attention(tmp_path):
             expected[attention] = model(**batch).logits
         model.save_pretrained(tmp_path / attention)
         save_file(batch, tmp_path / f"{attention}.inputs.safetensors")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf_home"))
-    result = subprocess.run([sys.executable, "-I", "-c", LOADER, str(tmp_path)], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+    load_without_package(tmp_path, threads=torch.get_num_threads())
     for attention, want in expected.items():
         loaded = load_file(tmp_path / f"{attention}.loaded.safetensors")["logits"]
         torch.testing.assert_close(loaded, want, rtol=1e-5, atol=1e-5)

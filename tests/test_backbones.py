@@ -2,16 +2,13 @@
 has the size its track says (counted by hand), and its labels are never shifted twice."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import torch
 import torch.nn.functional as F
 from model_cases import assert_overfits
 from safetensors.torch import load_file, save_file
-from test_modeling import LOADER
+from test_modeling import load_without_package
 
 from iarc_hf.data.tasks import IARCTask
 from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
@@ -196,13 +193,7 @@ def saved_backbones(tmp_path_factory):
             expected[name] = model(**batch).logits
         model.save_pretrained(root / name)
         save_file(batch, root / f"{name}.inputs.safetensors")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(HF_HUB_OFFLINE="1", HF_HOME=str(root / "hf_home"))
-    env["OMP_NUM_THREADS"] = str(torch.get_num_threads())
-    result = subprocess.run([sys.executable, "-I", "-c", LOADER, str(root)], cwd=root, env=env,
-                            capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return root, expected, result.stdout
+    return root, expected, load_without_package(root, threads=torch.get_num_threads())
 
 
 @pytest.mark.integration  # a second Python process loads every preset

@@ -179,6 +179,17 @@ for folder in sorted(p for p in root.iterdir() if p.is_dir()):
 """
 
 
+def load_without_package(root, threads: int, timeout: int = 600) -> str:
+    """LOADER on every saved folder under `root`, in one fresh Python in which iarc_hf cannot be
+    imported (offline, its own HF_HOME, `threads` OpenMP threads); its stdout."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(HF_HUB_OFFLINE="1", HF_HOME=str(root / "hf_home"), OMP_NUM_THREADS=str(threads))
+    result = subprocess.run([sys.executable, "-I", "-c", LOADER, str(root)], cwd=root, env=env,
+                            capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
 # every preset, and every non-default reading of the paper (on the EA transformer)
 SAVED = {preset: (preset, {}) for preset in PRESETS} | {
     f"reading-{field}={value}": ("transformer-ea", {field: value})
@@ -203,18 +214,7 @@ def saved(tmp_path_factory):
 def checkpoints(saved):
     """The saved cases loaded by one fresh Python in which iarc_hf cannot be imported."""
     root, expected = saved
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(HF_HUB_OFFLINE="1", HF_HOME=str(root / "hf_home"), OMP_NUM_THREADS="1")
-    result = subprocess.run(
-        [sys.executable, "-I", "-c", LOADER, str(root)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return root, expected, result.stdout
+    return root, expected, load_without_package(root, threads=1, timeout=300)
 
 
 def _save_every_case(root):

@@ -53,11 +53,15 @@ for _name in BACKBONE_ATTENTIONS[1:]:
     AttentionMaskInterface.register(f"iarc_{_name}", eager_mask)
 
 
+def dispatches_attention(model: nn.Module) -> bool:
+    """Whether a backbone's attention layers go through transformers' AttentionInterface, the
+    only way `attention` reaches them (state-space and recurrent types such as mamba2 have none)."""
+    return hasattr(sys.modules[type(model).__module__], "ALL_ATTENTION_FUNCTIONS")
+
+
 def check_attention_dispatch(model: nn.Module, attention: str) -> None:
-    """ValueError unless the backbone's attention goes through AttentionInterface, the only way
-    `attention` reaches it (state-space and recurrent types such as mamba2 have none)."""
-    module = sys.modules[type(model).__module__]
-    if attention != "native" and not hasattr(module, "ALL_ATTENTION_FUNCTIONS"):
+    """ValueError unless `attention` is "native" or reaches the backbone (`dispatches_attention`)."""
+    if attention != "native" and not dispatches_attention(model):
         raise ValueError(
             f"attention={attention!r} needs a backbone whose attention layers dispatch through "
             f"transformers' AttentionInterface; {model.config.model_type} has none: use "
