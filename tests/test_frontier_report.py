@@ -64,8 +64,14 @@ def test_other_experiments_join_with_a_099_goal_on_iarc_with_three_seeds():
     ea = "qwen3-large_IARC_attention=expressive"
     records += [record(ea, s, 0.992, params=1_319_248, experiment="claims",
                        overrides={"attention": "expressive"}) for s in range(3)]  # fmt: skip
+    # over the size limit: only the EA goal lets a run join
+    big, big_ea = "big_IARC", "big_IARC_attention=expressive"
+    records += [record(big, s, 0.995, params=2_000_000, experiment="claims") for s in range(3)]
+    records += [record(big_ea, s, 0.995, params=2_000_000, experiment="claims",
+                       overrides={"attention": "expressive"}) for s in range(3)]  # fmt: skip
     rows = {r["name"]: r for r in frontier_rows(records)}
-    assert set(rows) == {qwen, ea}
+    assert set(rows) == {qwen, ea, big_ea}
+    assert rows[big_ea]["goals"] == ["EA ≥ 0.99"]
     assert rows[qwen]["goals"] == ["≥ 0.95 in 400K", "≥ 0.99 in 1.6M", "≥ 0.99"]
     assert rows[ea]["goals"][-1] == "EA ≥ 0.99" and "EA" not in " ".join(rows[qwen]["goals"])
     assert "| qwen3-large [leaderboard] | best-dpa |" in frontier_table(records)

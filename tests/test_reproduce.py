@@ -194,3 +194,14 @@ def test_a_diverged_run_is_recorded_and_the_queue_goes_on(tmp_path, monkeypatch,
     assert all(job.diverged().startswith("the training loss became NaN") for job in jobs)
     reproduce.main(["plan", *argv])
     assert capsys.readouterr().out.count("diverged") == 2
+
+
+@pytest.mark.parametrize(
+    "steps, label",
+    [(2000, "**scaled down: 2000**"), (8000, "paper (8000)"), (16000, "**extended: 16000**")],
+)
+def test_the_report_labels_budgets_against_the_papers(steps, label):
+    """More than the paper's 8000 steps is extended, not scaled down."""
+    from iarc_hf.experiments.report import _budget
+
+    assert _budget(steps) == label

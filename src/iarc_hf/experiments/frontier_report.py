@@ -32,16 +32,23 @@ def budget_label(windows: int) -> str:
     return f"{windows / 1e6:g}M" if windows >= 1_000_000 else f"{windows // 1000}K"
 
 
-def goals_met(accuracy: float, windows: int, params: int, expressive: bool = False) -> list[str]:
-    """Which goals a mean accuracy meets at this budget and size (`expressive`: the run's
-    attention is expressive attention, which has a goal of its own)."""
+def goals_reached(
+    accuracy: float, windows: int, params: int, expressive: bool = False
+) -> list[tuple[float, str]]:
+    """(target, label) of each goal a mean accuracy meets at this budget and size
+    (`expressive`: the run's attention is expressive attention, which has a goal of its own)."""
     met = []
     for target, budget in GOALS:
         if accuracy >= target and params <= MAX_PARAMS and (budget is None or windows <= budget):
-            met.append(f"≥ {target}" + (f" in {budget_label(budget)}" if budget else ""))
+            met.append((target, f"≥ {target}" + (f" in {budget_label(budget)}" if budget else "")))
     if expressive and accuracy >= EA_GOAL:
-        met.append(f"EA ≥ {EA_GOAL}")
+        met.append((EA_GOAL, f"EA ≥ {EA_GOAL}"))
     return met
+
+
+def goals_met(accuracy: float, windows: int, params: int, expressive: bool = False) -> list[str]:
+    """The labels of `goals_reached`, as the table shows them."""
+    return [label for _, label in goals_reached(accuracy, windows, params, expressive)]
 
 
 def is_expressive(record: dict) -> bool:
@@ -74,9 +81,12 @@ def frontier_rows(records: list[dict]) -> list[dict]:
         first = runs[0]
         windows = first["batch_size"] * steps
         expressive = is_expressive(first)
-        goals = goals_met(mean, windows, first["params"], expressive) if len(runs) >= 3 else []
-        if experiment != EXPERIMENT and not any(str(JOINS_AT) in goal for goal in goals):
+        reached = (
+            goals_reached(mean, windows, first["params"], expressive) if len(runs) >= 3 else []
+        )
+        if experiment != EXPERIMENT and not any(target >= JOINS_AT for target, _ in reached):
             continue
+        goals = [label for _, label in reached]
         rows.append(
             {
                 "name": name,

@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from iarc_hf.experiments.registry import EXPRESSIVE_READINGS, PAPER_STEPS, READINGS_SCREEN
+from iarc_hf.experiments.registry import (
+    EXPRESSIVE_READINGS,
+    PAPER_STEPS,
+    READINGS_SCREEN,
+    budget_label,
+)
 from iarc_hf.experiments.stats import mean_std, mean_std_text
 from iarc_hf.viz.plots import plt, save_figure
 
@@ -134,7 +139,7 @@ def plot_effects(records: list[dict], steps: int, png: Path) -> Path | None:
     ax.axhline(0, color="gray", lw=0.8)
     ax.set_xticks(range(len(readings)), readings, rotation=30, ha="right", fontsize=8)
     ax.set(ylabel="accuracy − ours (paired by seed)")
-    budget = "the paper's budget" if steps == PAPER_STEPS else "scaled down"
+    budget = "the paper's budget" if steps == PAPER_STEPS else budget_label(steps)
     ax.set_title(f"readings screen: effect of each reading ({steps} steps, {budget})")
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()

@@ -186,6 +186,8 @@ def _readings() -> list[Run]:
 
 
 FRONTIER_DEPTHS = (1, 2, 3, 6, 12)
+# (layers, steps) of the EA runs paired with the depth runs; EA lags DPA: 3 layers get 3.2M windows
+EA_DEPTH_RUNS = ((3, 16000), (6, 8000))
 
 
 def _frontier() -> list[Run]:
@@ -206,6 +208,17 @@ def _frontier() -> list[Run]:
     # expressive attention at 0.99: the EA winner as searched (12 layers, batch 100), 1.6M windows
     runs.append(Run("cisformer-ea-best", recipe="best-ea", model={"num_hidden_layers": 12},
                     label="12 layers, 1.6M windows", max_steps=16000))  # fmt: skip
+    # ... and in the leaderboard's best small hybrid (LFM2: one attention layer among short
+    # convolutions, 0.98 within 400K windows) at the paper's budget, beside its own softmax
+    runs += [_decoder_run("lfm2-small", a, 3e-3, steps=8000) for a in ("expressive", None)]
+    # ... and as the DPA depth runs: their model (FFN expansion 4) and recipe (best-dpa at lr
+    # 1e-2, batch 200) with expressive attention, so EA and DPA pair at each depth
+    runs += [
+        Run("cisformer-ea-best", recipe="best-dpa", model={"num_hidden_layers": n, "ffn_expansion": 4},
+            training={"learning_rate": 0.01}, label=f"{n} layers, lr 1e-2, as the DPA depth runs",
+            max_steps=steps)
+        for n, steps in EA_DEPTH_RUNS
+    ]  # fmt: skip
     return runs
 
 
@@ -266,12 +279,14 @@ DECODER_ATTENTION = {"llama-small": 1e-2, "qwen3-large": 3e-3, "lfm2-large": 3e-
 DECODER_EA_RATES = {"llama-small": (3e-3, 3e-2)}
 
 
-def _decoder_run(preset: str, attention: str, rate: float) -> Run:
+def _decoder_run(preset: str, attention: str | None, rate: float, steps: int = 2000) -> Run:
+    """A leaderboard decoder at the leaderboard's recipe, with `attention` (None: its own)."""
     from iarc_hf.experiments.leaderboard import RECIPE_MODEL
 
-    return Run(preset, recipe="adamw", model={**RECIPE_MODEL, "attention": attention},
-               training={"learning_rate": rate}, label=f"{preset}, {attention} attention",
-               max_steps=2000)  # fmt: skip
+    model = RECIPE_MODEL | ({"attention": attention} if attention else {})
+    label = f"{preset}, {attention or 'its own'} attention"
+    return Run(preset, recipe="adamw", model=model, training={"learning_rate": rate},
+               label=label, max_steps=steps)  # fmt: skip
 
 
 def _decoder_attention_runs() -> list[Run]:

@@ -14,7 +14,7 @@ from iarc_hf.experiments.claims_report import claims_section
 from iarc_hf.experiments.frontier_report import SIZE_PNG, frontier_rows, frontier_table, plot_size
 from iarc_hf.experiments.paper_report import PAPER_TABLES, side_by_side
 from iarc_hf.experiments.readings_report import readings_section
-from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_STEPS
+from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_STEPS, budget_label
 from iarc_hf.experiments.results import BrokenResult, check_record, parse_json
 from iarc_hf.experiments.stats import mean_std, mean_std_text
 from iarc_hf.files import write_text_atomically
@@ -57,7 +57,8 @@ def _fmt(values: list[float]) -> str:
 
 
 def _budget(steps: int) -> str:
-    return "paper (8000)" if steps == PAPER_STEPS else f"**scaled down: {steps}**"
+    """ "paper (8000)", or the budget in bold: "scaled down: 2000", "extended: 16000"."""
+    return "paper (8000)" if steps == PAPER_STEPS else f"**{budget_label(steps)}: {steps}**"
 
 
 def run_table(groups: dict, experiment: str) -> str:
@@ -110,7 +111,8 @@ def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
             "  ", " "
         )
         seeds = f"{len(curves)} seed" + ("s" if len(curves) > 1 else "")
-        label += f" ({seeds}{'' if steps == PAPER_STEPS else f', scaled down: {steps} steps'})"
+        budget = "" if steps == PAPER_STEPS else f", {budget_label(steps)}: {steps} steps"
+        label += f" ({seeds}{budget})"
         ax.plot(windows, means, marker="o", ms=2, label=label)
     ax.set(xlabel="training windows", ylabel="validation accuracy (last position)", ylim=(0, 1.02))
     ax.xaxis.set_major_formatter(WINDOWS)
