@@ -38,3 +38,14 @@ def test_the_ladder_has_both_attentions_at_every_rung():
 def test_run_names_are_unique():
     names = [r.name for r in CLAIMS]
     assert len(names) == len(set(names))
+
+
+def test_definitions_that_max_steps_gives_one_budget_are_one_job(tmp_path):
+    """frontier defines lfm2-small with expressive attention at 8000 and at 16000 steps: with
+    --max_steps 16000 both name the same result, which is trained once."""
+    pattern = "lfm2-small_IARC_attention=expressive_*"
+    own = list_jobs("frontier", [0, 1], None, tmp_path, tmp_path, [pattern])
+    assert sorted(job.max_steps for job in own) == [8000, 8000, 16000, 16000]
+    forced = list_jobs("frontier", [0, 1], 16000, tmp_path, tmp_path, [pattern])
+    assert [(job.seed, job.max_steps) for job in forced] == [(0, 16000), (1, 16000)]
+    assert len({job.result for job in forced}) == 2

@@ -133,11 +133,14 @@ def list_jobs(
     ]
     if not pairs:
         raise ValueError(f"no run of {experiment} matches --filter {' '.join(patterns)}")
-    return [
-        job_for(experiment, spec, seed, run_budget(spec, max_steps), results_dir, runs_dir)
-        for spec, spec_seeds in pairs
-        for seed in spec_seeds
-    ]
+    jobs = {}  # by result: two definitions that --max_steps gives one budget are one run
+    for spec, spec_seeds in pairs:
+        for seed in spec_seeds:
+            job = job_for(
+                experiment, spec, seed, run_budget(spec, max_steps), results_dir, runs_dir
+            )
+            jobs.setdefault(job.result, job)
+    return list(jobs.values())
 
 
 def run_budget(spec: Run, max_steps: int | None) -> int:
