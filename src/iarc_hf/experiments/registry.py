@@ -213,7 +213,8 @@ def _frontier() -> list[Run]:
     # at twice it (EA gave 0.986 at 1.6M windows, seed 0)
     runs += [
         _decoder_run("lfm2-small", attention, 3e-3, steps)
-        for attention, steps in (("expressive", 8000), (None, 8000), ("expressive", 16000))
+        for steps in (8000, 16000)
+        for attention in ("expressive", None)
     ]
     # ... and as the DPA depth runs: their model (FFN expansion 4) and recipe (best-dpa at lr
     # 1e-2, batch 200) with expressive attention, so EA and DPA pair at each depth
