@@ -536,7 +536,9 @@ def commands() -> list[str]:
     ]
 
 
-def claims_section(records: list[dict], results_dir, budgets: dict[str, int] | None = None) -> str:
+def claims_section(
+    records: list[dict], results_dir: str | Path, budgets: dict[str, int] | None = None
+) -> str:
     """The claims' tables and plots as a markdown section; also written alone to
     `results_dir/claims.md`, with the plots beside it.
 
