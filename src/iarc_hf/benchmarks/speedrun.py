@@ -136,6 +136,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--eval_size", type=int, default=2000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per seed")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    parser.add_argument("--bf16", action="store_true", help="bf16 autocast (see train.py --bf16)")
     parser.add_argument("--test_size", type=int, default=10_000, help="test windows at the end")
     parser.add_argument("--output_dir", help="keep the trained model here (default: discarded)")
     parser.add_argument("--output", help="also write the result to this JSON file (one seed)")
@@ -168,6 +169,7 @@ def run_seed(args, seed: int, argv: list[str]) -> dict:
         per_device_train_batch_size=args.batch_size,
         max_steps=args.max_steps,
         seed=seed,
+        bf16=args.bf16,
     )
     result = speedrun(
         args.preset,

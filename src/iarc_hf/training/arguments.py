@@ -127,6 +127,14 @@ class RunArguments:
         default=None, metadata={"help": "clip gradients to this norm"}
     )
     seed: int = 0
+    bf16: bool = field(
+        default=False,
+        metadata={
+            "help": "bf16 autocast for the training forward: matrix products in bfloat16; "
+            "weights, optimizer state and evaluation in float32; on a CPU, worth it only with "
+            "bf16 units (lscpu: avx512_bf16 / amx_bf16)"
+        },
+    )
     eval_steps: int = 500
     stop_at_accuracy: float | None = field(
         default=None,

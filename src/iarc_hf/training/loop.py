@@ -160,7 +160,8 @@ def _start(model_args, data_args, run, out: Path) -> _Session:
     task = data_args.task()
     config = build_model_config(model_args, task)
     accelerator = Accelerator(
-        log_with=None if run.report_to == "none" else run.report_to, project_dir=str(out)
+        log_with=None if run.report_to == "none" else run.report_to,
+        project_dir=str(out),
     )
     set_seed(run.seed)
     if model_args.model_name_or_path is not None:
@@ -378,7 +379,10 @@ def _optimizer_step(session, run, step: int) -> torch.Tensor:
     """One batch forward and backward, clipped, and the optimizer and scheduler stepped."""
     accelerator, model, optimizer = session.accelerator, session.model, session.optimizer
     inputs = to_tensors(session.batches(step), accelerator.device)
-    loss = model(**inputs).loss
+    # --bf16: the forward in autocast (accelerate's mixed_precision is fixed per process, and
+    # one process trains many runs); backward outside it, as torch recommends
+    with torch.autocast(accelerator.device.type, dtype=torch.bfloat16, enabled=run.bf16):
+        loss = model(**inputs).loss
     accelerator.backward(loss)
     if run.max_grad_norm:
         accelerator.clip_grad_norm_(model.parameters(), run.max_grad_norm)

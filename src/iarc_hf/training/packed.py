@@ -26,6 +26,8 @@ def why_not_packable(run) -> str | None:
         return f"--optimizer {run.optimizer} is not elementwise (packs take {PACKABLE_OPTIMIZERS})"
     if run.stop_at_accuracy is not None:
         return "--stop_at_accuracy ends runs at different steps"
+    if run.bf16:
+        return "--bf16: the packed step has no autocast"
     return None
 
 
