@@ -160,8 +160,7 @@ def _start(model_args, data_args, run, out: Path) -> _Session:
     task = data_args.task()
     config = build_model_config(model_args, task)
     accelerator = Accelerator(
-        log_with=None if run.report_to == "none" else run.report_to,
-        project_dir=str(out),
+        log_with=None if run.report_to == "none" else run.report_to, project_dir=str(out)
     )
     set_seed(run.seed)
     if model_args.model_name_or_path is not None:
