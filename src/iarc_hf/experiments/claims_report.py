@@ -536,6 +536,20 @@ def commands() -> list[str]:
     ]
 
 
+def _ladder_plot(ladder: list[dict], results_dir: Path) -> str:
+    """The ladder plot's markdown line, or why there is no plot yet."""
+    png = plot_ladder(ladder, results_dir / LADDER_PNG)
+    if png:
+        return f"![claims ladder]({png.name})\n"
+    return "*The plot of EA − DPA against N comes once a recipe has it at two rungs.*\n"
+
+
+def _alpha_plot(alphas: list[dict], results_dir: Path) -> str:
+    """The α plot's markdown line, or why there is no plot yet."""
+    png = plot_alphas(alphas, results_dir / ALPHA_PNG)
+    return f"![claims alpha]({png.name})\n" if png else "*No saved model read yet: no α plot.*\n"
+
+
 def claims_section(
     records: list[dict], results_dir: str | Path, budgets: dict[str, int] | None = None
 ) -> str:
@@ -563,12 +577,7 @@ def claims_section(
         "#### The complexity ladder: EA − DPA against the alphabet size N (cisformers)\n",
         ladder_table(ladder) + "\n",
     ]
-    ladder_png = plot_ladder(ladder, results_dir / LADDER_PNG)
-    parts.append(
-        f"![claims ladder]({ladder_png.name})\n"
-        if ladder_png
-        else "*The plot of EA − DPA against N comes once a recipe has it at two rungs.*\n"
-    )
+    parts.append(_ladder_plot(ladder, results_dir))
     parts += ["#### Cog attention against DPA and EA\n", cog_table(found) + "\n"]
     parts += ["#### Pre-projection, content skip and both\n", skip_table(found) + "\n"]
     parts += [
@@ -587,8 +596,7 @@ def claims_section(
         "skip's whole gain.\n",
         alpha_table(alphas) + "\n",
     ]
-    alpha_png = plot_alphas(alphas, results_dir / ALPHA_PNG)
-    parts.append(f"![claims alpha]({alpha_png.name})\n" if alpha_png else "*No saved model read yet: no α plot.*\n")  # fmt: skip
+    parts.append(_alpha_plot(alphas, results_dir))
     parts.append("Made by:\n\n```bash\n" + "\n".join(commands()) + "\n```\n")
     section = "\n".join(parts)
     write_text_atomically(

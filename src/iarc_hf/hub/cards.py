@@ -41,23 +41,11 @@ def _cell(value: float) -> str:
     return "–" if value is None or math.isnan(value) else f"{value:.4f}"
 
 
-def dataset_card(
-    repo_id: str,
-    infos: dict,
-    ceilings: list[dict],
-    seed: int,
-    test_size: int,
-    command: str,
-) -> DatasetCard:
-    """The dataset repository's README.md: YAML `configs` / `dataset_info`, rules, ceilings.
-
-    `infos` maps config name -> `datasets.DatasetInfo` (features and split sizes);
-    `ceilings` holds one row per config with the oracle's test metrics.
-    """
+def _dataset_card_data(infos: dict) -> DatasetCardData:
+    """The card's YAML: license, tags, and one `configs` / `dataset_info` entry per config (the
+    first is the default)."""
     from datasets.info import DatasetInfosDict
     from datasets.utils.metadata import MetadataConfigs
-
-    from iarc_hf.data.builder import CITATION
 
     card_data = DatasetCardData(
         license="apache-2.0",
@@ -79,6 +67,25 @@ def dataset_card(
     )
     configs.to_dataset_card_data(card_data)
     DatasetInfosDict(infos).to_dataset_card_data(card_data)
+    return card_data
+
+
+def dataset_card(
+    repo_id: str,
+    infos: dict,
+    ceilings: list[dict],
+    seed: int,
+    test_size: int,
+    command: str,
+) -> DatasetCard:
+    """The dataset repository's README.md: YAML `configs` / `dataset_info`, rules, ceilings.
+
+    `infos` maps config name -> `datasets.DatasetInfo` (features and split sizes);
+    `ceilings` holds one row per config with the oracle's test metrics.
+    """
+    from iarc_hf.data.builder import CITATION
+
+    card_data = _dataset_card_data(infos)
     rows = [
         {
             **row,
