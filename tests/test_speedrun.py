@@ -60,8 +60,8 @@ def test_model_overrides_are_parsed_and_checked():
 
 @pytest.mark.parametrize("bf16, dtype", [(False, "torch.float32"), (True, "torch.bfloat16")])
 def test_bf16_runs_the_matrix_products_in_bfloat16(bf16, dtype, monkeypatch):
-    """--bf16 is autocast in the training forward: the layers' products come out in bfloat16
-    (weights and evaluation stay float32)."""
+    """--bf16 is autocast in the training forward: the layers' products come out in bfloat16,
+    evaluation stays float32 (the parameters too: tests/test_bf16.py)."""
     import torch
 
     seen, forward = set(), torch.nn.Linear.forward
@@ -75,7 +75,7 @@ def test_bf16_runs_the_matrix_products_in_bfloat16(bf16, dtype, monkeypatch):
     run_args = speedrun.recipe_arguments("adamw", max_steps=3, per_device_train_batch_size=20, bf16=bf16)  # fmt: skip
     result = speedrun.speedrun("transformer-dpa", run_args, target=1.0, eval_every=3, eval_size=40,
                                model_overrides={"num_hidden_layers": 1}, test_size=40)  # fmt: skip
-    assert dtype in seen and 0 <= result["test_accuracy"] <= 1
+    assert dtype in seen and 0 <= result["test_accuracy"] <= 1 and result["bf16"] is bf16
     assert "torch.float32" in seen  # evaluation, in both
     assert ("torch.bfloat16" in seen) is bf16
 

@@ -51,6 +51,18 @@ def test_the_table_is_written_and_names_what_is_not_a_record(records_dir):
     assert text == records_markdown(records_dir)
     assert "## Target 0.01" in text and "## Target 1.0" in text and "No record yet." in text
     assert "3 of 3 seeds missed the target" in text and "easy_seed0.json" in text
+    assert ", 1 threads, float32 |" in text
+
+
+def test_the_precision_comes_from_the_json_or_its_command():
+    from iarc_hf.benchmarks.speedrun_records import precision
+
+    assert precision({"bf16": True, "command": "bench.py speedrun"}) == "bf16 autocast"
+    assert (
+        precision({"command": "python scripts/bench.py speedrun --bf16 --seeds 0"})
+        == "bf16 autocast"
+    )
+    assert precision({"command": "python scripts/bench.py speedrun --seeds 0"}) == "float32"
 
 
 def test_an_empty_folder_says_so(tmp_path):

@@ -94,6 +94,7 @@ def speedrun(
         "wall_seconds": wall,
         "device": facts["device"],
         "threads": torch.get_num_threads(),
+        "bf16": run.bf16,
         "curve": curve,
     }
 

@@ -37,6 +37,12 @@ def attempts(folder) -> dict[str, list[dict]]:
     return dict(grouped)
 
 
+def precision(result: dict) -> str:
+    """ "bf16 autocast" or "float32"; JSONs from before the `bf16` field say it in their command."""
+    bf16 = result.get("bf16", "--bf16" in result.get("command", "").split())
+    return "bf16 autocast" if bf16 else "float32"
+
+
 def attempt_row(name: str, results: list[dict]) -> dict:
     """One attempt summarised: seeds, whether all reached, means and spreads, and why it is
     not a record when it is not."""
@@ -68,6 +74,7 @@ def attempt_row(name: str, results: list[dict]) -> dict:
         "date": max(r.get("date", "") for r in results)[:10],
         "machine": first.get("cpu") or first.get("machine", ""),
         "threads": first.get("threads"),
+        "precision": precision(first),
         "command": first.get("command", ""),
         "jsons": [r["json"] for r in results],
     }
@@ -84,7 +91,8 @@ def _line(rank, row: dict) -> str:
     return (
         f"| {rank} | {row['target']} | {seconds} | {row['wall_seconds']:.1f} | "
         f"{row['windows']:,.0f} | {row['test_accuracy']:.4f} | {row['params']:,} | "
-        f"{row['description']} | {row['date']} | {row['machine']}, {row['threads']} threads | "
+        f"{row['description']} | {row['date']} | {row['machine']}, {row['threads']} threads, "
+        f"{row['precision']} | "
         f"`{row['command']}` | {', '.join(row['jsons'])} |"
     )
 

@@ -130,9 +130,11 @@ class RunArguments:
     bf16: bool = field(
         default=False,
         metadata={
-            "help": "bf16 autocast for the training forward: matrix products in bfloat16; "
-            "weights, optimizer state and evaluation in float32; on a CPU, worth it only with "
-            "bf16 units (lscpu: avx512_bf16 / amx_bf16)"
+            "help": "bf16 autocast for the training forward: matrix products in bfloat16, and "
+            "with them this package's attention weights (softmax, expressive, cog: computed "
+            "from the bfloat16 scores); parameters, optimizer state and evaluation in float32; "
+            "on a CPU, worth it only with bf16 units (lscpu: avx512_bf16 / amx_bf16); a run "
+            "resumes only under the precision it started with"
         },
     )
     eval_steps: int = 500

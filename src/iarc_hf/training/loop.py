@@ -16,6 +16,7 @@ import shlex
 import sys
 import time
 import zlib
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -162,6 +163,10 @@ def _start(model_args, data_args, run, out: Path) -> _Session:
     accelerator = Accelerator(
         log_with=None if run.report_to == "none" else run.report_to, project_dir=str(out)
     )
+    if run.bf16 and accelerator.device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ValueError(
+            f"--bf16: {torch.cuda.get_device_name()} has no bfloat16; leave --bf16 off"
+        )
     set_seed(run.seed)
     if model_args.model_name_or_path is not None:
         model = IARCModel.from_pretrained(model_args.model_name_or_path, config=config, use_safetensors=True)  # fmt: skip
@@ -189,14 +194,22 @@ def _start(model_args, data_args, run, out: Path) -> _Session:
     )
 
 
-def _restore(session: _Session, resume: Path | None) -> tuple[int, float]:
-    """(first step, train seconds so far): from a checkpoint, or a fresh log."""
+def _restore(session: _Session, run, resume: Path | None) -> tuple[int, float]:
+    """(first step, train seconds so far): from a checkpoint, or a fresh log. A checkpoint saved
+    under the other precision (`--bf16` or not) is refused: a run is one precision throughout."""
     log_path = session.out / METRICS_LOG
     if resume is None:
         if session.accelerator.is_main_process:
             log_path.write_text("")
         return 0, 0.0
     state = load_checkpoint(session.accelerator, resume)
+    saved_bf16 = state.get("bf16", False)  # checkpoints from before the field: float32
+    if saved_bf16 != run.bf16:
+        raise ValueError(
+            f"--resume_from_checkpoint {resume}: that run trained with bf16={saved_bf16}, this "
+            f"one asks for bf16={run.bf16}; resume with the same --bf16, or start afresh in "
+            "another --output_dir"
+        )
     if session.accelerator.is_main_process:  # drop log lines written after that checkpoint
         kept = [r for r in read_jsonl(log_path) if r["step"] <= state["step"]]
         write_text_atomically(log_path, "".join(json.dumps(r) + "\n" for r in kept))
@@ -248,7 +261,7 @@ def train(
 
     session = _start(model_args, data_args, run, out)
     accelerator = session.accelerator
-    start_step, train_seconds = _restore(session, resume)
+    start_step, train_seconds = _restore(session, run, resume)
     if accelerator.is_main_process and run.report_to != "none":
         accelerator.init_trackers(out.name, config={**asdict(data_args), **asdict(run)})
     log = _Log(session, run, progress)
@@ -282,7 +295,8 @@ def _end(session, model_args, data_args, run, command: str, steps: int, train_se
     crc = zlib.crc32(np.ascontiguousarray(last["input_ids"]).tobytes())
     fingerprints = accelerator.gather(torch.tensor([crc], device=accelerator.device)).tolist()
     # the last state too, so that `--resume_from_checkpoint latest` after the end is a no-op
-    save_checkpoint(accelerator, out, steps, {"train_seconds": train_seconds}, run.save_total_limit)
+    state = {"train_seconds": train_seconds, "bf16": run.bf16}
+    save_checkpoint(accelerator, out, steps, state, run.save_total_limit)
     if not accelerator.is_main_process:
         return None
     outcome = TrainingOutcome(
@@ -366,7 +380,7 @@ def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
             if _reached(accelerator, run.stop_at_accuracy, metrics):
                 return done, clock.seconds
         if done % run.save_steps == 0 and done < run.max_steps:
-            state = {"train_seconds": clock.pause()}
+            state = {"train_seconds": clock.pause(), "bf16": run.bf16}
             save_checkpoint(accelerator, session.out, done, state, run.save_total_limit)
             clock.restart()
             if done == stop_after:
@@ -379,8 +393,12 @@ def _optimizer_step(session, run, step: int) -> torch.Tensor:
     accelerator, model, optimizer = session.accelerator, session.model, session.optimizer
     inputs = to_tensors(session.batches(step), accelerator.device)
     # --bf16: the forward in autocast (accelerate's mixed_precision is fixed per process, and
-    # one process trains many runs); backward outside it, as torch recommends
-    with torch.autocast(accelerator.device.type, dtype=torch.bfloat16, enabled=run.bf16):
+    # one process trains many runs); backward outside it, as torch recommends. Without the flag
+    # no autocast object at all: some devices refuse one even when it is disabled.
+    precision = (
+        torch.autocast(accelerator.device.type, dtype=torch.bfloat16) if run.bf16 else nullcontext()
+    )
+    with precision:
         loss = model(**inputs).loss
     accelerator.backward(loss)
     if run.max_grad_norm:
