@@ -49,3 +49,19 @@ def test_definitions_that_max_steps_gives_one_budget_are_one_job(tmp_path):
     forced = list_jobs("frontier", [0, 1], 16000, tmp_path, tmp_path, [pattern])
     assert [(job.seed, job.max_steps) for job in forced] == [(0, 16000), (1, 16000)]
     assert len({job.result for job in forced}) == 2
+
+
+def test_two_definitions_of_one_result_that_train_differently_are_refused(monkeypatch, tmp_path):
+    """One result file is one run: definitions that share it must train the same thing."""
+    from iarc_hf.experiments.jobs import Job
+
+    monkeypatch.setitem(
+        EXPERIMENTS, "twins", lambda: [Run("mlp", label="a"), Run("mlp", label="b")]
+    )
+    monkeypatch.setattr(Job, "arguments", lambda self: self.spec.label)
+    with pytest.raises(
+        ValueError, match=r"write .*mlp_IARC_seed0_steps100.json but train differently"
+    ):
+        list_jobs("twins", [0], 100, tmp_path, tmp_path)
+    monkeypatch.setattr(Job, "arguments", lambda self: "the same")
+    assert len(list_jobs("twins", [0], 100, tmp_path, tmp_path)) == 1

@@ -139,7 +139,12 @@ def list_jobs(
             job = job_for(
                 experiment, spec, seed, run_budget(spec, max_steps), results_dir, runs_dir
             )
-            jobs.setdefault(job.result, job)
+            kept = jobs.setdefault(job.result, job)
+            if kept is not job and kept.arguments() != job.arguments():
+                raise ValueError(
+                    f"two definitions of {experiment} write {job.result} but train differently "
+                    f"({kept.spec.label!r}, {job.spec.label!r}): give them distinct names"
+                )
     return list(jobs.values())
 
 

@@ -123,6 +123,20 @@ def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
     return save_figure(fig, png)
 
 
+# the bar plots' label marks for budgets other than the paper's
+BUDGET_MARKS = {"paper": "", "scaled down": "*", "extended": "+"}
+
+
+def bars_title(experiment: str, labels: list[str]) -> str:
+    """The bar plot's title: the experiment, and the meaning of each budget mark its labels use."""
+    marked = [
+        f"{mark} {budget} budget"
+        for budget, mark in BUDGET_MARKS.items()
+        if mark and any(label.endswith(mark) for label in labels)
+    ]
+    return experiment + (f" ({', '.join(marked)})" if marked else "")
+
+
 def plot_bars(groups: dict, experiment: str, png: Path) -> Path | None:
     """Headline accuracy per run (mean ± std over seeds), beside the paper's where it has one."""
     chosen = sorted((k, v) for k, v in groups.items() if k[0] == experiment)
@@ -132,7 +146,7 @@ def plot_bars(groups: dict, experiment: str, png: Path) -> Path | None:
     for (_, _, steps), runs in chosen:
         first = runs[0]
         name = first["preset"] + (f"\n{first['label']}" if first["label"] else "")
-        labels.append(f"{name}\n{first['dataset_config']}" + ("" if steps == PAPER_STEPS else "*"))
+        labels.append(f"{name}\n{first['dataset_config']}" + BUDGET_MARKS[budget_label(steps)])
         mean, std = mean_std([r["metrics"]["accuracy"] for r in runs])
         means.append(mean)
         stds.append(std if len(runs) > 1 else 0)
@@ -149,10 +163,7 @@ def plot_bars(groups: dict, experiment: str, png: Path) -> Path | None:
         )
     ax.set_xticks(list(xs), labels, fontsize=7)
     ax.set(ylabel="test accuracy (last position)", ylim=(0, 1.05))
-    ax.set_title(
-        f"{experiment}"
-        + (" (* scaled-down budget)" if any("*" in label for label in labels) else "")
-    )
+    ax.set_title(bars_title(experiment, labels))
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return save_figure(fig, png)
