@@ -96,7 +96,7 @@ def test_report_skips_benchmark_files(tmp_path):
     (tmp_path / "readings").mkdir()
     (tmp_path / "bench").mkdir()
     for r in RECORDS[:4]:
-        full = r | {"name": f"{r['preset']}_{r['label']}", "recipe": "sgd", "params": 1,
+        full = r | {"name": f"{r['preset']}_{r['label']}", "recipe": "sgd", "params": 1, "batch_size": 200,
                     "curve": [], "oracle": {"accuracy_all": 1.0}, "train_seconds": 1.0}  # fmt: skip
         full["metrics"] |= {m: 0.5 for m in ("accuracy_all", "accuracy_I", "accuracy_A",
                                              "accuracy_R", "accuracy_C")}  # fmt: skip

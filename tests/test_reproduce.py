@@ -210,3 +210,17 @@ def test_the_report_labels_budgets_against_the_papers(steps, label):
     title = bars_title("frontier", ["cisformer-dpa\nIARC", "cisformer-ea\nIARC" + mark])
     expected = {2000: "frontier (* scaled down budget)", 8000: "frontier"}
     assert title == expected.get(steps, "frontier (+ extended budget)")
+
+
+@pytest.mark.parametrize(
+    "steps, batch, label",
+    [(8000, 100, "**scaled down: 8000 × 100**"), (16000, 100, "**paper: 16000 × 100**"),
+     (4000, 400, "**paper: 4000 × 400**"), (8000, 400, "**extended: 8000 × 400**")],
+)  # fmt: skip
+def test_budgets_are_judged_by_windows_not_steps(steps, batch, label):
+    """The paper's budget is 1.6M windows: 8000 steps of a smaller batch are fewer."""
+    from iarc_hf.experiments.registry import budget_label
+    from iarc_hf.experiments.report import _budget
+
+    assert _budget(steps, batch) == label
+    assert budget_label(steps, batch) == label.strip("*").split(":")[0]

@@ -17,6 +17,7 @@ from iarc_hf.data.tasks import PUBLISHED_CONFIGS
 from iarc_hf.files import read_jsonl
 
 PAPER_STEPS = 8000  # the paper: 8000 steps of 200 fresh windows, SGD lr 0.02 momentum 0.8
+PAPER_BATCH = 200
 RECIPES = {
     "sgd": {
         "optimizer": "sgd",
@@ -352,11 +353,13 @@ PLANNED_EXPERIMENTS = {"leaderboard": _leaderboard_plan}
 DEFAULT_STEPS = {"leaderboard": 2000, "claims": None, "frontier": None}  # None: each run its own
 
 
-def budget_label(max_steps: int) -> str:
-    """How a run's budget stands to the paper's 8000 steps: "scaled down", "paper", "extended"."""
-    if max_steps < PAPER_STEPS:
+def budget_label(max_steps: int, batch_size: int = PAPER_BATCH) -> str:
+    """How a run's budget stands to the paper's (8000 steps of 200 windows), counted in windows:
+    "scaled down", "paper", "extended"."""
+    windows, paper = max_steps * batch_size, PAPER_STEPS * PAPER_BATCH
+    if windows < paper:
         return "scaled down"
-    return "paper" if max_steps == PAPER_STEPS else "extended"
+    return "paper" if windows == paper else "extended"
 
 
 def result_path(results_dir, experiment: str, run: Run, seed: int, max_steps: int) -> Path:
@@ -413,8 +416,8 @@ def result_record(experiment: str, run: Run, seed: int, max_steps: int, out: Pat
         "training": run.training,
         "seed": seed,
         "max_steps": max_steps,
-        "scaled_down": max_steps < PAPER_STEPS,
-        "budget": budget_label(max_steps),
+        "scaled_down": budget_label(max_steps, results["batch_size"]) == "scaled down",
+        "budget": budget_label(max_steps, results["batch_size"]),
         "batch_size": results["batch_size"],
         "optimizer": results["optimizer"],
         "learning_rate": results["learning_rate"],

@@ -14,7 +14,13 @@ from iarc_hf.experiments.claims_report import claims_section
 from iarc_hf.experiments.frontier_report import SIZE_PNG, frontier_rows, frontier_table, plot_size
 from iarc_hf.experiments.paper_report import PAPER_TABLES, side_by_side
 from iarc_hf.experiments.readings_report import readings_section
-from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_STEPS, budget_label
+from iarc_hf.experiments.registry import (
+    EXPERIMENTS,
+    PAPER,
+    PAPER_BATCH,
+    PAPER_STEPS,
+    budget_label,
+)
 from iarc_hf.experiments.results import BrokenResult, check_record, parse_json
 from iarc_hf.experiments.stats import mean_std, mean_std_text
 from iarc_hf.files import write_text_atomically
@@ -56,9 +62,14 @@ def _fmt(values: list[float]) -> str:
     return mean_std_text(values)
 
 
-def _budget(steps: int) -> str:
-    """ "paper (8000)", or the budget in bold: "scaled down: 2000", "extended: 16000"."""
-    return "paper (8000)" if steps == PAPER_STEPS else f"**{budget_label(steps)}: {steps}**"
+def _budget(steps: int, batch_size: int = PAPER_BATCH) -> str:
+    """ "paper (8000)", or the budget in bold, judged by windows against the paper's 1.6M:
+    "scaled down: 2000", "extended: 16000", "paper: 16000 × 100" (steps × batch where the batch
+    is not the paper's)."""
+    if (steps, batch_size) == (PAPER_STEPS, PAPER_BATCH):
+        return "paper (8000)"
+    size = f"{steps}" if batch_size == PAPER_BATCH else f"{steps} × {batch_size}"
+    return f"**{budget_label(steps, batch_size)}: {size}**"
 
 
 def run_table(groups: dict, experiment: str) -> str:
@@ -81,7 +92,7 @@ def run_table(groups: dict, experiment: str) -> str:
         cells = [
             what,
             first["dataset_config"],
-            _budget(steps),
+            _budget(steps, first["batch_size"]),
             str(len(runs)),
             f"{first['params']:,}",
             _fmt([r["metrics"]["accuracy"] for r in runs]),
@@ -111,7 +122,11 @@ def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
             "  ", " "
         )
         seeds = f"{len(curves)} seed" + ("s" if len(curves) > 1 else "")
-        budget = "" if steps == PAPER_STEPS else f", {budget_label(steps)}: {steps} steps"
+        batch = runs[0]["batch_size"]
+        budget = f", {budget_label(steps, batch)}: {steps} steps" + (
+            "" if batch == PAPER_BATCH else f" of {batch}"
+        )
+        budget = "" if (steps, batch) == (PAPER_STEPS, PAPER_BATCH) else budget
         label += f" ({seeds}{budget})"
         ax.plot(windows, means, marker="o", ms=2, label=label)
     ax.set(xlabel="training windows", ylabel="validation accuracy (last position)", ylim=(0, 1.02))
@@ -146,7 +161,10 @@ def plot_bars(groups: dict, experiment: str, png: Path) -> Path | None:
     for (_, _, steps), runs in chosen:
         first = runs[0]
         name = first["preset"] + (f"\n{first['label']}" if first["label"] else "")
-        labels.append(f"{name}\n{first['dataset_config']}" + BUDGET_MARKS[budget_label(steps)])
+        labels.append(
+            f"{name}\n{first['dataset_config']}"
+            + BUDGET_MARKS[budget_label(steps, first["batch_size"])]
+        )
         mean, std = mean_std([r["metrics"]["accuracy"] for r in runs])
         means.append(mean)
         stds.append(std if len(runs) > 1 else 0)
