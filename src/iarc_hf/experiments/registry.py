@@ -404,6 +404,7 @@ def result_record(experiment: str, run: Run, seed: int, max_steps: int, out: Pat
         for r in read_jsonl(out / "metrics.jsonl")
         if "eval_accuracy" in r
     ]
+    budget = budget_label(max_steps, results["batch_size"])
     return {
         "experiment": experiment,
         "name": run.name,
@@ -416,8 +417,8 @@ def result_record(experiment: str, run: Run, seed: int, max_steps: int, out: Pat
         "training": run.training,
         "seed": seed,
         "max_steps": max_steps,
-        "scaled_down": budget_label(max_steps, results["batch_size"]) == "scaled down",
-        "budget": budget_label(max_steps, results["batch_size"]),
+        "scaled_down": budget == "scaled down",
+        "budget": budget,
         "batch_size": results["batch_size"],
         "optimizer": results["optimizer"],
         "learning_rate": results["learning_rate"],

@@ -62,14 +62,20 @@ def _fmt(values: list[float]) -> str:
     return mean_std_text(values)
 
 
-def _budget(steps: int, batch_size: int = PAPER_BATCH) -> str:
-    """ "paper (8000)", or the budget in bold, judged by windows against the paper's 1.6M:
-    "scaled down: 2000", "extended: 16000", "paper: 16000 × 100" (steps × batch where the batch
-    is not the paper's)."""
+def _other_budget(steps: int, batch_size: int) -> str | None:
+    """None for the paper's 8000 steps of 200; else the budget judged by windows against the
+    paper's 1.6M: "scaled down: 2000", "extended: 16000", "paper: 16000 × 100" (steps × batch
+    where the batch is not the paper's)."""
     if (steps, batch_size) == (PAPER_STEPS, PAPER_BATCH):
-        return "paper (8000)"
+        return None
     size = f"{steps}" if batch_size == PAPER_BATCH else f"{steps} × {batch_size}"
-    return f"**{budget_label(steps, batch_size)}: {size}**"
+    return f"{budget_label(steps, batch_size)}: {size}"
+
+
+def _budget(steps: int, batch_size: int = PAPER_BATCH) -> str:
+    """ "paper (8000)", or the other budget in bold (`_other_budget`)."""
+    other = _other_budget(steps, batch_size)
+    return "paper (8000)" if other is None else f"**{other}**"
 
 
 def run_table(groups: dict, experiment: str) -> str:
@@ -122,12 +128,8 @@ def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
             "  ", " "
         )
         seeds = f"{len(curves)} seed" + ("s" if len(curves) > 1 else "")
-        batch = runs[0]["batch_size"]
-        budget = f", {budget_label(steps, batch)}: {steps} steps" + (
-            "" if batch == PAPER_BATCH else f" of {batch}"
-        )
-        budget = "" if (steps, batch) == (PAPER_STEPS, PAPER_BATCH) else budget
-        label += f" ({seeds}{budget})"
+        other = _other_budget(steps, runs[0]["batch_size"])
+        label += f" ({seeds}" + ("" if other is None else f", {other} steps") + ")"
         ax.plot(windows, means, marker="o", ms=2, label=label)
     ax.set(xlabel="training windows", ylabel="validation accuracy (last position)", ylim=(0, 1.02))
     ax.xaxis.set_major_formatter(WINDOWS)

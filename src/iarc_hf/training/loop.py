@@ -194,6 +194,12 @@ def _start(model_args, data_args, run, out: Path) -> _Session:
     )
 
 
+def _state(run, train_seconds: float) -> dict:
+    """What a checkpoint records beside its files: the training seconds so far, and the
+    precision that `_restore` holds a resume to."""
+    return {"train_seconds": train_seconds, "bf16": run.bf16}
+
+
 def _restore(session: _Session, run, resume: Path | None) -> tuple[int, float]:
     """(first step, train seconds so far): from a checkpoint, or a fresh log. A checkpoint saved
     under the other precision (`--bf16` or not) is refused: a run is one precision throughout."""
@@ -295,8 +301,7 @@ def _end(session, model_args, data_args, run, command: str, steps: int, train_se
     crc = zlib.crc32(np.ascontiguousarray(last["input_ids"]).tobytes())
     fingerprints = accelerator.gather(torch.tensor([crc], device=accelerator.device)).tolist()
     # the last state too, so that `--resume_from_checkpoint latest` after the end is a no-op
-    state = {"train_seconds": train_seconds, "bf16": run.bf16}
-    save_checkpoint(accelerator, out, steps, state, run.save_total_limit)
+    save_checkpoint(accelerator, out, steps, _state(run, train_seconds), run.save_total_limit)
     if not accelerator.is_main_process:
         return None
     outcome = TrainingOutcome(
@@ -380,7 +385,7 @@ def _train_steps(session, run, start_step, train_seconds, log, bar, stop_after):
             if _reached(accelerator, run.stop_at_accuracy, metrics):
                 return done, clock.seconds
         if done % run.save_steps == 0 and done < run.max_steps:
-            state = {"train_seconds": clock.pause(), "bf16": run.bf16}
+            state = _state(run, clock.pause())
             save_checkpoint(accelerator, session.out, done, state, run.save_total_limit)
             clock.restart()
             if done == stop_after:
