@@ -203,7 +203,8 @@ def test_a_diverged_run_is_recorded_and_the_queue_goes_on(tmp_path, monkeypatch,
 def test_the_report_labels_budgets_against_the_papers(steps, label):
     """More than the paper's 8000 steps is extended, not scaled down."""
     from iarc_hf.experiments.registry import budget_label
-    from iarc_hf.experiments.report import BUDGET_MARKS, _budget, bars_title
+    from iarc_hf.experiments.report import _budget
+    from iarc_hf.experiments.report_plots import BUDGET_MARKS, bars_title
 
     assert _budget(steps) == label
     mark = BUDGET_MARKS[budget_label(steps)]

@@ -14,17 +14,11 @@ from iarc_hf.experiments.claims_report import claims_section
 from iarc_hf.experiments.frontier_report import SIZE_PNG, frontier_rows, frontier_table, plot_size
 from iarc_hf.experiments.paper_report import PAPER_TABLES, side_by_side
 from iarc_hf.experiments.readings_report import readings_section
-from iarc_hf.experiments.registry import (
-    EXPERIMENTS,
-    PAPER,
-    PAPER_BATCH,
-    PAPER_STEPS,
-    budget_label,
-)
+from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_BATCH
+from iarc_hf.experiments.report_plots import other_budget, plot_bars, plot_curves
 from iarc_hf.experiments.results import BrokenResult, check_record, parse_json
 from iarc_hf.experiments.stats import mean_std, mean_std_text
 from iarc_hf.files import write_text_atomically
-from iarc_hf.viz.plots import WINDOWS, plt, save_figure
 
 START, END = "<!-- tables:start -->", "<!-- tables:end -->"
 TASK_METRICS = ("accuracy_I", "accuracy_A", "accuracy_R", "accuracy_C")
@@ -62,19 +56,9 @@ def _fmt(values: list[float]) -> str:
     return mean_std_text(values)
 
 
-def _other_budget(steps: int, batch_size: int) -> str | None:
-    """None for the paper's 8000 steps of 200; else the budget judged by windows against the
-    paper's 1.6M: "scaled down: 2000", "extended: 16000", "paper: 16000 × 100" (steps × batch
-    where the batch is not the paper's)."""
-    if (steps, batch_size) == (PAPER_STEPS, PAPER_BATCH):
-        return None
-    size = f"{steps}" if batch_size == PAPER_BATCH else f"{steps} × {batch_size}"
-    return f"{budget_label(steps, batch_size)}: {size}"
-
-
 def _budget(steps: int, batch_size: int = PAPER_BATCH) -> str:
-    """ "paper (8000)", or the other budget in bold (`_other_budget`)."""
-    other = _other_budget(steps, batch_size)
+    """ "paper (8000)", or the other budget in bold (`other_budget`)."""
+    other = other_budget(steps, batch_size)
     return "paper (8000)" if other is None else f"**{other}**"
 
 
@@ -110,83 +94,6 @@ def run_table(groups: dict, experiment: str) -> str:
         ]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
-
-
-def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
-    """Validation accuracy (last position) against training windows, mean over seeds."""
-    chosen = {k: v for k, v in groups.items() if k[0] == experiment and all(r["curve"] for r in v)}
-    if not chosen:
-        return None
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for (_, _name, steps), runs in sorted(chosen.items()):
-        windows = [p["windows"] for p in runs[0]["curve"]]
-        curves = [
-            [p["accuracy"] for p in r["curve"]] for r in runs if len(r["curve"]) == len(windows)
-        ]
-        means = [sum(c[i] for c in curves) / len(curves) for i in range(len(windows))]
-        label = f"{runs[0]['preset']} {runs[0]['label']} {runs[0]['dataset_config']}".replace(
-            "  ", " "
-        )
-        seeds = f"{len(curves)} seed" + ("s" if len(curves) > 1 else "")
-        other = _other_budget(steps, runs[0]["batch_size"])
-        label += f" ({seeds}" + ("" if other is None else f", {other} steps") + ")"
-        ax.plot(windows, means, marker="o", ms=2, label=label)
-    ax.set(xlabel="training windows", ylabel="validation accuracy (last position)", ylim=(0, 1.02))
-    ax.xaxis.set_major_formatter(WINDOWS)
-    ax.axhline(1.0, color="gray", ls="--", lw=0.8)
-    ax.legend(fontsize=7, loc="lower right")
-    ax.set_title(f"{experiment}: accuracy against training windows")
-    fig.tight_layout()
-    return save_figure(fig, png)
-
-
-# the bar plots' label marks for budgets other than the paper's
-BUDGET_MARKS = {"paper": "", "scaled down": "*", "extended": "+"}
-
-
-def bars_title(experiment: str, labels: list[str]) -> str:
-    """The bar plot's title: the experiment, and the meaning of each budget mark its labels use."""
-    marked = [
-        f"{mark} {budget} budget"
-        for budget, mark in BUDGET_MARKS.items()
-        if mark and any(label.endswith(mark) for label in labels)
-    ]
-    return experiment + (f" ({', '.join(marked)})" if marked else "")
-
-
-def plot_bars(groups: dict, experiment: str, png: Path) -> Path | None:
-    """Headline accuracy per run (mean ± std over seeds), beside the paper's where it has one."""
-    chosen = sorted((k, v) for k, v in groups.items() if k[0] == experiment)
-    if not chosen:
-        return None
-    labels, means, stds, papers = [], [], [], []
-    for (_, _, steps), runs in chosen:
-        first = runs[0]
-        name = first["preset"] + (f"\n{first['label']}" if first["label"] else "")
-        labels.append(
-            f"{name}\n{first['dataset_config']}"
-            + BUDGET_MARKS[budget_label(steps, first["batch_size"])]
-        )
-        mean, std = mean_std([r["metrics"]["accuracy"] for r in runs])
-        means.append(mean)
-        stds.append(std if len(runs) > 1 else 0)
-        papers.append(
-            None if first["label"] else PAPER.get((first["preset"], first["dataset_config"]))
-        )
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(labels)), 4))
-    xs = range(len(labels))
-    ax.bar(xs, means, yerr=stds, capsize=3, label="this repo (mean ± std over seeds)")
-    paper_x = [x for x, p in zip(xs, papers, strict=True) if p is not None]
-    if paper_x:
-        ax.scatter(
-            paper_x, [p for p in papers if p is not None], color="red", zorder=3, label="paper"
-        )
-    ax.set_xticks(list(xs), labels, fontsize=7)
-    ax.set(ylabel="test accuracy (last position)", ylim=(0, 1.05))
-    ax.set_title(bars_title(experiment, labels))
-    ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    return save_figure(fig, png)
 
 
 def write_report(results_dir) -> Path:
