@@ -148,19 +148,24 @@ def run_on_ray(args, jobs, command: str) -> None:
 
 def plan(args) -> None:
     """Which runs would train, which are done, and what is left of each in training steps."""
+    from iarc_hf.experiments.estimate import estimate
+
     jobs = jobs_of(args)
     width = max(len(job.key) for job in jobs)
-    to_run, steps, windows, problems = 0, 0, 0, []
+    pending, steps, windows, problems = [], 0, 0, []
     for job in jobs:
         done, step = job.is_done(), job.resume_step()
         left = 0 if done else job.max_steps - step
         state = plan_state(job, done, step, problems)
         print(f"{job.key:<{width}}  {state:<24} {left:>6} steps left")
-        to_run, steps, windows = to_run + (not done), steps + left, windows + left * job.batch_size
+        pending += [] if done else [(job, left)]
+        steps, windows = steps + left, windows + left * job.batch_size
     print(
-        f"\n{to_run} to run, {len(jobs) - to_run} done already; "
+        f"\n{len(pending)} to run, {len(jobs) - len(pending)} done already; "
         f"{steps:,} training steps ({windows:,} windows) left"
     )
+    if pending:
+        print(estimate(pending, args.results_dir).text())
     for problem in problems:
         print(problem)
 
