@@ -32,7 +32,8 @@ def jobs(tmp_path):
 def test_a_run_is_timed_by_its_own_name_first_then_by_its_preset(tmp_path, jobs):
     results = tmp_path / "results"
     finished(results, "fig1", "mlp_IARC", "mlp", seconds=20)  # 0.2 s a step
-    finished(results, "other", "mlp_IARC_x=1", "mlp", seconds=1000)  # same preset: not used
+    finished(results, "beyond", "mlp_IARC_x=1", "mlp", seconds=1000)  # same preset: not used
+    finished(results, "speedrun", "lstm_IARC", "lstm", seconds=1000)  # not an experiment
     finished(results, "beyond", "lstm_IARC_adamw", "lstm", seconds=60, pack_size=3)  # 0.2 s
     got = estimate([(job, 50) for job in jobs], results)
     assert (got.timed, got.untimed) == (4, 0)

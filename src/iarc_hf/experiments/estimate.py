@@ -13,6 +13,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from iarc_hf.experiments.registry import EXPERIMENTS
+
 
 @dataclass
 class Estimate:
@@ -32,15 +34,18 @@ class Estimate:
 
 
 def paces(results_dir) -> tuple[dict, dict]:
-    """Seconds per step of every finished run: by run name, and by (preset, config)."""
+    """Seconds per step of every finished run of an experiment (not the speedrun's or the
+    benchmarks' JSONs beside them): by run name, and by (preset, config)."""
     by_name, by_preset = {}, {}
     for path in Path(results_dir).glob("*/*.json"):
+        if path.parent.name not in EXPERIMENTS:
+            continue
         try:
             record = json.loads(path.read_text())
             pace = record["train_seconds"] / record.get("pack_size", 1) / record["max_steps"]
             keys = record["name"], (record["preset"], record["dataset_config"])
         except (ValueError, KeyError, TypeError, ZeroDivisionError):
-            continue  # a benchmark or analysis beside the runs, or a broken JSON
+            continue  # an analysis beside the runs, or a broken JSON
         by_name.setdefault(keys[0], []).append(pace)
         by_preset.setdefault(keys[1], []).append(pace)
     return by_name, by_preset
