@@ -158,7 +158,8 @@ def plan(args) -> None:
         left = 0 if done else job.max_steps - step
         state = plan_state(job, done, step, problems)
         print(f"{job.key:<{width}}  {state:<24} {left:>6} steps left")
-        pending += [] if done else [(job, left)]
+        if not done:
+            pending.append((job, left))
         steps, windows = steps + left, windows + left * job.batch_size
     print(
         f"\n{len(pending)} to run, {len(jobs) - len(pending)} done already; "

@@ -16,8 +16,10 @@ from reproduce import main  # noqa: E402
 def finished(results, experiment, name, preset, seconds, steps=100, pack_size=None, seed=9):
     folder = results / experiment
     folder.mkdir(parents=True, exist_ok=True)
-    record = {"name": name, "preset": preset, "dataset_config": "IARC", "max_steps": steps}
-    record |= {"train_seconds": seconds} | ({"pack_size": pack_size} if pack_size else {})
+    record = {"experiment": experiment, "name": name, "preset": preset, "dataset_config": "IARC"}
+    record |= {"seed": seed, "max_steps": steps, "train_seconds": seconds, "params": 1}
+    record |= {"metrics": {"accuracy": 0.5}, "oracle": {}, "curve": []}
+    record |= {"pack_size": pack_size} if pack_size else {}
     (folder / f"{name}_seed{seed}.json").write_text(json.dumps(record))
 
 

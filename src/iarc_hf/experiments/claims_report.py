@@ -82,7 +82,7 @@ def find(records: list[dict], budgets: dict[str, int] | None = None) -> Found:
     """The claims' accuracies from every record of `SOURCES` at its recipe's budget.
 
     Args:
-        records: result records (`report.load_results`).
+        records: result records (`results.load_results`).
         budgets: recipe -> training steps; default `recipe_budgets()` (tests pass tiny ones).
     """
     budgets = budgets or recipe_budgets()
@@ -557,7 +557,7 @@ def claims_section(
     `results_dir/claims.md`, with the plots beside it.
 
     Args:
-        records: result records of every experiment (`report.load_results`).
+        records: result records of every experiment (`results.load_results`).
         results_dir: the results folder; its parent is where relative checkpoint paths start.
         budgets: recipe -> training steps; default `recipe_budgets()`.
 

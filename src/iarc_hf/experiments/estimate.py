@@ -8,12 +8,11 @@ experiment), else by those of the same preset and config; a run with neither is 
 
 from __future__ import annotations
 
-import json
 import statistics
+from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
-from iarc_hf.experiments.registry import EXPERIMENTS
+from iarc_hf.experiments.results import load_results
 
 
 @dataclass
@@ -34,20 +33,14 @@ class Estimate:
 
 
 def paces(results_dir) -> tuple[dict, dict]:
-    """Seconds per step of every finished run of an experiment (not the speedrun's or the
-    benchmarks' JSONs beside them): by run name, and by (preset, config)."""
-    by_name, by_preset = {}, {}
-    for path in Path(results_dir).glob("*/*.json"):
-        if path.parent.name not in EXPERIMENTS:
-            continue
-        try:
-            record = json.loads(path.read_text())
-            pace = record["train_seconds"] / record.get("pack_size", 1) / record["max_steps"]
-            keys = record["name"], (record["preset"], record["dataset_config"])
-        except (ValueError, KeyError, TypeError, ZeroDivisionError):
-            continue  # an analysis beside the runs, or a broken JSON
-        by_name.setdefault(keys[0], []).append(pace)
-        by_preset.setdefault(keys[1], []).append(pace)
+    """Seconds per step of every finished run of an experiment (`load_results`: not the
+    speedrun's or the benchmarks' JSONs beside them, nor broken ones): by run name, and by
+    (preset, config)."""
+    by_name, by_preset = defaultdict(list), defaultdict(list)
+    for record in load_results(results_dir):
+        pace = record["train_seconds"] / record.get("pack_size", 1) / record["max_steps"]
+        by_name[record["name"]].append(pace)
+        by_preset[record["preset"], record["dataset_config"]].append(pace)
     return by_name, by_preset
 
 

@@ -6,7 +6,6 @@ them survives a rerun; the plots are PNG files beside it.
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -14,31 +13,14 @@ from iarc_hf.experiments.claims_report import claims_section
 from iarc_hf.experiments.frontier_report import SIZE_PNG, frontier_rows, frontier_table, plot_size
 from iarc_hf.experiments.paper_report import PAPER_TABLES, side_by_side
 from iarc_hf.experiments.readings_report import readings_section
-from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_BATCH
+from iarc_hf.experiments.registry import PAPER, PAPER_BATCH
 from iarc_hf.experiments.report_plots import other_budget, plot_bars, plot_curves
-from iarc_hf.experiments.results import BrokenResult, check_record, parse_json
+from iarc_hf.experiments.results import load_results
 from iarc_hf.experiments.stats import mean_std, mean_std_text
 from iarc_hf.files import write_text_atomically
 
 START, END = "<!-- tables:start -->", "<!-- tables:end -->"
 TASK_METRICS = ("accuracy_I", "accuracy_A", "accuracy_R", "accuracy_C")
-
-
-def load_results(results_dir) -> list[dict]:
-    """Every run record of the named experiments (not the benchmarks or analyses beside them,
-    such as results/frontier/errors.json). A file that does not parse, or a record that lacks
-    a field, is skipped with a warning on stderr naming it (`reproduce.py run` redoes it)."""
-    records = []
-    for path in sorted(Path(results_dir).glob("*/*.json")):
-        if path.parent.name not in EXPERIMENTS:
-            continue
-        try:
-            record = parse_json(path)
-            if isinstance(record, dict) and record.get("experiment") == path.parent.name:
-                records.append(check_record(record, path))
-        except BrokenResult as error:
-            print(f"warning: skipped {error}; `reproduce.py run` redoes that run", file=sys.stderr)
-    return records
 
 
 def group(records: list[dict]) -> dict[tuple, list[dict]]:

@@ -79,7 +79,8 @@ def plot_curves(groups: dict, experiment: str, png: Path) -> Path | None:
         return _plot_curve_panels(chosen, experiment, png)
     fig, ax = plt.subplots(figsize=(7, 4))
     for item, name in zip(chosen, run_names(chosen), strict=True):
-        _draw_curve(ax, item, name + _seeds_and_budget(item))
+        (_, _, steps), runs = item
+        _draw_curve(ax, item, name + _seeds(runs, other_budget(steps, runs[0]["batch_size"])))
     _curve_axes(ax)
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(f"{experiment}: accuracy against training windows")
@@ -133,14 +134,10 @@ def _draw_curve(ax, item: tuple, label: str) -> None:
     ax.plot(windows, means, marker="o", ms=2, ls=style, label=label)
 
 
-def _seeds(runs: list) -> str:
-    return f" ({len(runs)} seed" + ("s)" if len(runs) > 1 else ")")
-
-
-def _seeds_and_budget(item: tuple) -> str:
-    (_, _, steps), runs = item
-    other = other_budget(steps, runs[0]["batch_size"])
-    return _seeds(runs)[:-1] + ("" if other is None else f", {other} steps") + ")"
+def _seeds(runs: list, budget: str | None = None) -> str:
+    """ " (3 seeds)", with the budget where one is given: " (1 seed, scaled down: 2000 steps)"."""
+    seeds = f"{len(runs)} seed" + ("s" if len(runs) > 1 else "")
+    return f" ({seeds}" + ("" if budget is None else f", {budget} steps") + ")"
 
 
 def _curve_axes(ax) -> None:

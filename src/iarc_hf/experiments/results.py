@@ -7,7 +7,10 @@ broken; `plan` and `run` then count its run as not done, and `report` skips it b
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+from iarc_hf.experiments.registry import EXPERIMENTS
 
 # What every reader relies on (report tables, the search's scores, the sweep's status line).
 REQUIRED = ("experiment", "name", "seed", "max_steps", "params", "metrics", "oracle", "curve")
@@ -42,3 +45,20 @@ def check_record(record, path) -> dict:
 def read_result(path) -> dict:
     """The checked record of a result JSON (FileNotFoundError when there is none)."""
     return check_record(parse_json(path), path)
+
+
+def load_results(results_dir) -> list[dict]:
+    """Every run record of the named experiments (not the benchmarks or analyses beside them,
+    such as results/frontier/errors.json). A file that does not parse, or a record that lacks
+    a field, is skipped with a warning on stderr naming it (`reproduce.py run` redoes it)."""
+    records = []
+    for path in sorted(Path(results_dir).glob("*/*.json")):
+        if path.parent.name not in EXPERIMENTS:
+            continue
+        try:
+            record = parse_json(path)
+            if isinstance(record, dict) and record.get("experiment") == path.parent.name:
+                records.append(check_record(record, path))
+        except BrokenResult as error:
+            print(f"warning: skipped {error}; `reproduce.py run` redoes that run", file=sys.stderr)
+    return records
