@@ -46,6 +46,7 @@ def test_runs_with_nothing_to_time_them_are_counted_apart(tmp_path, jobs):
     results = tmp_path / "results"
     (results / "fig1").mkdir(parents=True)
     (results / "fig1" / "broken.json").write_text("{")
+    finished(results, "fig1", "lstm_IARC", "lstm", seconds=0)  # hand-written: no training time
     finished(results, "fig1", "mlp_IARC", "mlp", seconds=36, steps=10)
     got = estimate([(job, 50) for job in jobs], results)
     assert (got.timed, got.untimed, got.seconds) == (2, 2, pytest.approx(360))

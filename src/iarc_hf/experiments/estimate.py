@@ -35,9 +35,11 @@ class Estimate:
 def paces(results_dir) -> tuple[dict, dict]:
     """Seconds per step of every finished run of an experiment (`load_results`: not the
     speedrun's or the benchmarks' JSONs beside them, nor broken ones): by run name, and by
-    (preset, config)."""
+    (preset, config). A record with no training time (a hand-written one) times nothing."""
     by_name, by_preset = defaultdict(list), defaultdict(list)
     for record in load_results(results_dir):
+        if not record.get("train_seconds") or "preset" not in record:
+            continue
         pace = record["train_seconds"] / record.get("pack_size", 1) / record["max_steps"]
         by_name[record["name"]].append(pace)
         by_preset[record["preset"], record["dataset_config"]].append(pace)
