@@ -8,8 +8,8 @@ the saturation of z^2/(1+z^2), at initialisation and over a short run (JSON + pl
     python scripts/diagnose.py --compare results/diagnosis/a.json results/diagnosis/b.json \\
         --output results/diagnosis/compare.png
 
-Writes OUTPUT_DIR/NAME.json and OUTPUT_DIR/NAME.png (NAME from the preset, recipe and
-overrides unless --name is given).
+Writes OUTPUT_DIR/NAME.json and OUTPUT_DIR/NAME.png (NAME from the preset, recipe, overrides
+and the seed unless it is 0, or --name).
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch threads")
     p.add_argument("--output_dir", default="results/diagnosis")
-    p.add_argument("--name", help="file name stem (default: preset, recipe, overrides)")
+    p.add_argument(
+        "--name", help="file name stem (default: preset, recipe, overrides, seed unless 0)"
+    )
     p.add_argument("--compare", nargs="+", metavar="JSON", help="plot these diagnoses together")
     p.add_argument("--output", help="the comparison PNG (with --compare)")
     return p
@@ -80,6 +82,7 @@ def _setup(args) -> tuple[DiagnosisSetup, str]:
         if getattr(args, name) < 1:
             raise ValueError(f"--{name} must be a positive integer, got {getattr(args, name)}")
     parts = [args.preset, args.recipe, *(f"{k}={v}" for k, v in {**overrides, **given}.items())]
+    parts += [f"seed{args.seed}"] if args.seed else []  # seeds of one setup must not collide
     name = args.name or "_".join(parts).replace(" ", "")
     labels = dict(name=name, preset=args.preset, overrides=overrides, recipe=args.recipe)
     setup = DiagnosisSetup(

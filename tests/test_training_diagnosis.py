@@ -3,6 +3,8 @@ against hand computations, its records' shapes, its plots and its command line."
 
 import json
 import math
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -182,3 +184,17 @@ def test_script_writes_json_and_plots_and_compares(tmp_path):
     assert (tmp_path / "c.png").stat().st_size > 0
     bad = subprocess.run([*script, "--model_config", "[1]"], capture_output=True, text=True)
     assert bad.returncode != 0 and "--model_config must be a JSON object" in bad.stderr
+
+
+def test_default_names_say_the_overrides_and_a_seed_other_than_0():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from diagnose import _setup, parser
+
+    def name(*argv):
+        return _setup(parser().parse_args(["--preset", "cisformer-ea", *argv]))[1]
+
+    assert name() == "cisformer-ea_sgd"
+    assert name("--seed", "2", "--model_config", '{"pre_projection": true}') == (
+        "cisformer-ea_sgd_pre_projection=True_seed2"
+    )
+    assert name("--seed", "2", "--name", "mine") == "mine"
