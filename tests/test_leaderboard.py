@@ -9,6 +9,7 @@ import torch
 
 from iarc_hf.data.tasks import IARCTask
 from iarc_hf.eval.flops import forward_flops_per_window, lstm_flops_per_window
+from iarc_hf.experiments.headline import HEADLINES
 from iarc_hf.experiments.leaderboard import (
     EXPERIMENT,
     GRID_EXTENSION,
@@ -184,6 +185,15 @@ def test_the_readmes_headline_table_is_generated_from_the_committed_results():
     assert block == "\n" + headline_table(root / "results"), (
         "README.md's headline table is stale: python scripts/reproduce.py report"
     )
+
+
+@pytest.mark.parametrize("row", HEADLINES, ids=lambda row: f"{row.experiment}:{row.run}")
+def test_every_headline_row_names_a_run_of_its_experiment(row):
+    # a run renamed in the registry would otherwise drop its row from the README without a word
+    from iarc_hf.experiments.registry import EXPERIMENTS
+
+    names = {run.name for run in EXPERIMENTS[row.experiment]()}
+    assert row.run in names, f"{row.run!r} is not a run of {row.experiment!r}"
 
 
 def test_the_docs_tables_page_is_the_generated_tables():

@@ -49,6 +49,14 @@ HEADLINES = (
         "transformer-ea_IARC",
         paper=f"{PAPER[('transformer-ea', 'IARC')]}",
     ),  # fmt: skip
+    # the same model with the EA normaliser's epsilon at 0.1 (results/diagnosis: the 1e-6 step)
+    Headline(
+        "60-layer transformer, expressive, ε = 0.1",
+        SGD,
+        "claims",
+        "transformer-ea_IARC_expressive_eps=0.1",
+        paper=f"{PAPER[('transformer-ea', 'IARC')]}",
+    ),  # fmt: skip
     Headline("cisformer, expressive attention", ADAMW, "beyond", "cisformer-ea_IARC_adamw"),
     Headline("cisformer, dot-product attention", ADAMW, "beyond", "cisformer-dpa_IARC_adamw"),
     Headline(

@@ -307,8 +307,9 @@ def leaderboard_block(results_dir="results") -> str:
         )
     complete = sum(row["seeds"] >= 3 for row in rows)
     return (
-        f"{complete} of {len(entries())} entries have 3 seeds; rows with fewer are still "
-        "running (`python scripts/reproduce.py plan leaderboard`).\n" + rows_markdown(rows)
+        f"{complete} of {len(entries())} entries have 3 seeds; rows with fewer, and rates marked "
+        '"to run", are runs not made yet (`python scripts/reproduce.py plan leaderboard` lists '
+        "them and the hours they need).\n" + rows_markdown(rows)
     )
 
 
