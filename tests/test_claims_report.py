@@ -273,9 +273,11 @@ def test_the_ea_transformer_table_takes_its_sgd_baselines_from_table1():
     """The 60-layer DPA and EA under the paper's SGD are table1's committed runs (by hand)."""
     from iarc_hf.experiments.claims_report import ea_transformer_table
 
-    def accuracy_of(attention, seed):
-        path = REPO / f"results/table1/transformer-{attention}_IARC_seed{seed}.json"
+    def accuracy_at(path):
         return json.loads(path.read_text())["metrics"]["accuracy"]
+
+    def accuracy_of(attention, seed):
+        return accuracy_at(REPO / f"results/table1/transformer-{attention}_IARC_seed{seed}.json")
 
     by_hand = {a: [accuracy_of(a, s) for s in (0, 1, 2)] for a in ("dpa", "ea")}
     table = ea_transformer_table(find(load_results(REPO / "results")))
@@ -285,7 +287,7 @@ def test_the_ea_transformer_table_takes_its_sgd_baselines_from_table1():
     assert rows["EA"][6] == f"{statistics.mean(diff):+.3f} ± {statistics.stdev(diff):.3f} (3)".replace("+-", "-")  # fmt: skip
     # the ε = 0.1 row's SGD cells: the claims runs that have landed, paired with table1's DPA
     eps_paths = {s: REPO / f"results/claims/{EPS_SGD}_seed{s}.json" for s in (0, 1, 2)}
-    eps_landed = {s: json.loads(p.read_text())["metrics"]["accuracy"] for s, p in eps_paths.items() if p.exists()}  # fmt: skip
+    eps_landed = {s: accuracy_at(p) for s, p in eps_paths.items() if p.exists()}
     eps = list(eps_landed.values())
     eps_diff = [e - by_hand["dpa"][s] for s, e in eps_landed.items()]
     assert rows["EA, expressive_eps 0.1"][5] == _cell(eps)
