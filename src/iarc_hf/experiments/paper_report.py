@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from iarc_hf.experiments.readings_report import paired
 from iarc_hf.experiments.registry import EXPERIMENTS, PAPER, PAPER_STEPS
 from iarc_hf.experiments.stats import mean_std_text
 
@@ -19,8 +20,9 @@ FULL_SEEDS = 3
 PAPER_WORDS = {(p, "IARC"): "modest" for p in ("cisformer-dpa", "mlp", "lstm")}
 
 
-def _accuracy(values: list[float]) -> str:
-    return f"{mean_std_text(values)} ({len(values)} seed{'s' if len(values) > 1 else ''})"
+def _accuracy(values: list[float], signed: bool = False) -> str:
+    """mean ± std (N seeds) of accuracies, or of differences (`signed`)."""
+    return f"{mean_std_text(values, signed=signed)} ({len(values)} seed{'s' if len(values) > 1 else ''})"
 
 
 def completing_command(experiment: str, name: str) -> str:
@@ -28,12 +30,18 @@ def completing_command(experiment: str, name: str) -> str:
     return f"`python scripts/reproduce.py run {experiment} --filter {name} --seeds {seeds}`"
 
 
-def side_by_side(records: list[dict], experiment: str) -> str:
-    """Markdown: paper | ours at 8000 steps | ours scaled down | what completes the cell."""
-    seeds = defaultdict(dict)  # (name, steps) -> {seed: accuracy}
+def _seeds(records: list[dict], experiment: str) -> dict[tuple[str, int], dict[int, float]]:
+    """(name, steps) -> {seed: accuracy} of the experiment's own cells (no knob turned)."""
+    seeds = defaultdict(dict)
     for r in records:
         if r["experiment"] == experiment and not r["label"]:
             seeds[(r["name"], r["max_steps"])][r["seed"]] = r["metrics"]["accuracy"]
+    return seeds
+
+
+def side_by_side(records: list[dict], experiment: str) -> str:
+    """Markdown: paper | ours at 8000 steps | ours scaled down | what completes the cell."""
+    seeds = _seeds(records, experiment)
     rows = [
         "| model | config | paper | ours, paper's budget (8000 steps) | ours, scaled down "
         "(longest run) | to complete |",
@@ -58,3 +66,43 @@ def side_by_side(records: list[dict], experiment: str) -> str:
         ]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def attention_gap(records: list[dict], experiment: str) -> str:
+    """Markdown: expressive minus dot-product attention, the paper's and ours paired by seed.
+
+    One row per cell both attentions of a model have in the experiment; ours is at the paper's
+    budget only (the paper's claim is about trained models), "–" until both have a seed.
+    """
+    seeds = _seeds(records, experiment)
+    runs = {(run.preset, run.dataset_config): run.name for run in EXPERIMENTS[experiment]()}
+    rows = [
+        "| model | config | paper: EA − DPA | ours: EA − DPA, paper's budget (paired by seed) |",
+        "| --- " * 4 + "|",
+    ]
+    for (preset, config), ea_name in runs.items():
+        dpa_preset = preset.removesuffix("-ea") + "-dpa"
+        if not preset.endswith("-ea") or (dpa_preset, config) not in runs:
+            continue
+        ea, dpa = PAPER.get((preset, config)), PAPER.get((dpa_preset, config))
+        ours = paired(
+            seeds.get((ea_name, PAPER_STEPS), {}),
+            seeds.get((runs[(dpa_preset, config)], PAPER_STEPS), {}),
+        )
+        cells = [
+            preset.removesuffix("-ea"),
+            config,
+            _paper_gap(ea, dpa, PAPER_WORDS.get((dpa_preset, config))),
+            _accuracy(ours, signed=True) if ours else "–",
+        ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _paper_gap(ea: float | None, dpa: float | None, dpa_words: str | None) -> str:
+    """The paper's EA − DPA; its two words where it gave DPA no number ("0.95 vs modest")."""
+    if ea is not None and dpa is not None:
+        return f"{ea - dpa:+.2f}"
+    if ea is not None and dpa_words:
+        return f"{ea:.2f} vs {dpa_words}"
+    return "–"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from iarc_hf.experiments.claims_report import claims_section
 from iarc_hf.experiments.frontier_report import SIZE_PNG, frontier_rows, frontier_table, plot_size
-from iarc_hf.experiments.paper_report import PAPER_TABLES, side_by_side
+from iarc_hf.experiments.paper_report import PAPER_TABLES, attention_gap, side_by_side
 from iarc_hf.experiments.readings_report import readings_section
 from iarc_hf.experiments.registry import PAPER, PAPER_BATCH
 from iarc_hf.experiments.report_plots import other_budget, plot_bars, plot_curves
@@ -93,7 +93,9 @@ def write_report(results_dir) -> Path:
         if experiment in PAPER_TABLES:
             parts.append(
                 f"#### {experiment}, side by side with the paper\n\n"
-                f"{side_by_side(records, experiment)}\n"
+                f"{side_by_side(records, experiment)}\n\n"
+                f"#### {experiment}: expressive minus dot-product attention\n\n"
+                f"{attention_gap(records, experiment)}\n"
             )
         if experiment == "frontier":
             parts.append(f"#### The frontier, best first\n\n{frontier_table(records)}\n")
