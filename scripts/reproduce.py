@@ -201,6 +201,11 @@ def rerun_command(args) -> dict:
         print(INTERRUPTED.replace("the same command resumes every unfinished run", "rerun again"))
         raise SystemExit(130) from None
     print(f"rerun of {args.result} ({done['threads']} threads) in {done['scratch']}")
+    if done["mixed"]:
+        print(
+            f"note: {args.result} was resumed with another {', '.join(done['mixed'])} "
+            "(provenance.segments); this rerun trains in one stretch, so it need not be bit-exact"
+        )
     print(f"{'metric':<22} {'difference (rerun - result)':>28}")
     for name, difference in done["differences"].items():
         shown = "–" if difference is None else f"{difference:+.6f}"

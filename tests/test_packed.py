@@ -9,6 +9,7 @@ import torch
 from safetensors.torch import load_file
 
 from iarc_hf.experiments.jobs import list_jobs, packs_of
+from iarc_hf.provenance import read_segments
 from iarc_hf.training.arguments import DataArguments, ModelArguments, RunArguments
 from iarc_hf.training.loop import train
 from iarc_hf.training.packed import why_not_packable
@@ -84,6 +85,8 @@ def test_a_stopped_pack_resumes_to_the_same_weights(tmp_path, recipe):
         second = load_file(str(tmp_path / f"b{seed}" / "model.safetensors"))
         assert all(torch.equal(first[name], second[name]) for name in first)
         assert losses(tmp_path / f"a{seed}") == losses(tmp_path / f"b{seed}")
+        # each run of the pack logs its two stretches, as a run alone would
+        assert [x["start_step"] for x in read_segments(tmp_path / f"b{seed}")] == [0, 3]
 
 
 def test_a_pack_refuses_runs_that_differ_in_more_than_the_seed(tmp_path):

@@ -8,9 +8,17 @@ the code. Every result JSON carries this record.
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import platform
 import subprocess
 from pathlib import Path
+
+from iarc_hf.files import read_jsonl, write_text_atomically
+
+# One line per stretch of training (a start, then each resume): where and with what it ran. A run
+# resumed on another thread count or CPU cannot be rerun bit for bit with one command, and its
+# JSON says so (`provenance.segments`).
+SEGMENTS_LOG = "provenance_segments.jsonl"
 
 PACKAGES = ("torch", "transformers", "datasets", "accelerate", "numpy", "iarc-hf")
 
@@ -81,3 +89,38 @@ def provenance(device: str = "cpu") -> dict:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+
+
+def record_segment(out, start_step: int, device: str = "cpu") -> None:
+    """Note in run folder `out` that training (re)starts at `start_step` here and now; a fresh
+    start (step 0) begins the log anew, a resume drops stretches at or after its step."""
+    path = Path(out) / SEGMENTS_LOG
+    earlier = [] if start_step == 0 else read_segments(out)
+    kept = [s for s in earlier if s["start_step"] < start_step]
+    lines = [*kept, {"start_step": start_step, **provenance(device)}]
+    write_text_atomically(path, "".join(json.dumps(line) + "\n" for line in lines))
+
+
+def read_segments(out) -> list[dict]:
+    """The stretches logged in run folder `out` (empty if none were: runs from before the log)."""
+    return read_jsonl(Path(out) / SEGMENTS_LOG)
+
+
+def resumed_segments(out) -> list[dict] | None:
+    """The stretches of a run trained in more than one (None for one stretch from step 0, which
+    the JSON's own provenance describes). A first stretch after step 0 means the steps before it
+    ran before the log existed: where is not known."""
+    segments = read_segments(out)
+    if not segments or (len(segments) == 1 and segments[0]["start_step"] == 0):
+        return None
+    return segments
+
+
+def mixed_conditions(segments: list[dict] | None) -> list[str]:
+    """What changed between stretches (torch threads, CPU, commit, versions): what keeps one
+    rerun command from being bit-exact."""
+    changed = []
+    for field in ("torch_threads", "cpu", "git_commit", "versions", "device"):
+        if len({json.dumps(s.get(field), sort_keys=True) for s in segments or []}) > 1:
+            changed.append(field)
+    return changed

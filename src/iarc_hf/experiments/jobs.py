@@ -29,7 +29,7 @@ from iarc_hf.experiments.registry import (
 )
 from iarc_hf.experiments.results import BrokenResult, read_result
 from iarc_hf.files import write_text_atomically
-from iarc_hf.provenance import provenance
+from iarc_hf.provenance import provenance, resumed_segments
 from iarc_hf.training.checkpoints import (
     BrokenCheckpoint,
     checkpoint_step,
@@ -204,6 +204,8 @@ def finished_record(job: Job, command: str, pack_size: int = 1) -> dict:
     record["command"] = rerun_command(job, torch.get_num_threads())
     record["invoked_by"] = command
     record["provenance"] = provenance(record["device"])
+    if segments := resumed_segments(job.output_dir):
+        record["provenance"]["segments"] = segments  # where each stretch of a resumed run ran
     record["flops_per_window"] = checkpoint_flops_per_window(job.output_dir)
     from iarc_hf.experiments.claims_report import read_alphas  # the report's reader, one home
 

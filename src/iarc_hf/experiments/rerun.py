@@ -3,7 +3,9 @@
 `rerun(path)` reads a result JSON, finds its run by name in its experiment, trains it with the
 same seed, budget and torch thread count into a scratch folder, and returns the difference in
 every test metric. On the same machine and threads a rerun is bit-exact; another CPU or thread
-count may move the last digits (the JSON's `provenance` says where it ran).
+count may move the last digits (the JSON's `provenance` says where it ran; a run resumed under
+another thread count, CPU or commit lists each stretch in `provenance.segments`, and the rerun,
+which trains in one stretch, says what it cannot repeat).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import torch
 from iarc_hf.experiments.jobs import execute, job_for
 from iarc_hf.experiments.registry import EXPERIMENTS
 from iarc_hf.experiments.results import read_result
+from iarc_hf.provenance import mixed_conditions
 
 
 def find_run(record: dict):
@@ -59,4 +62,6 @@ def rerun(path, scratch=None, threads: int | None = None) -> dict:
         "differences": metric_differences(record["metrics"], new["metrics"]),
         "scratch": str(scratch),
         "threads": torch.get_num_threads(),
+        # a run resumed under other threads/CPU/code: one rerun cannot repeat that bit for bit
+        "mixed": mixed_conditions((record.get("provenance") or {}).get("segments")),
     }

@@ -33,6 +33,7 @@ from iarc_hf.eval.evaluation import evaluate_model, to_tensors
 from iarc_hf.files import read_jsonl, write_text_atomically
 from iarc_hf.modeling_iarc import IARCModel
 from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
+from iarc_hf.provenance import record_segment
 from iarc_hf.training.arguments import build_model_config, check_arguments
 from iarc_hf.training.checkpoints import load_checkpoint, resolve_resume, save_checkpoint
 from iarc_hf.training.finalize import FINAL_FILES, METRICS_LOG, TrainingOutcome, finalize_run
@@ -268,6 +269,8 @@ def train(
     session = _start(model_args, data_args, run, out)
     accelerator = session.accelerator
     start_step, train_seconds = _restore(session, run, resume)
+    if accelerator.is_main_process:
+        record_segment(out, start_step, str(accelerator.device))
     if accelerator.is_main_process and run.report_to != "none":
         accelerator.init_trackers(out.name, config={**asdict(data_args), **asdict(run)})
     log = _Log(session, run, progress)

@@ -28,6 +28,7 @@ from iarc_hf.data.generator import generate_split
 from iarc_hf.eval.evaluation import evaluate_model, to_tensors
 from iarc_hf.files import read_jsonl, write_text_atomically
 from iarc_hf.modeling_iarc import IARCModel
+from iarc_hf.provenance import record_segment
 from iarc_hf.training.arguments import build_model_config, check_arguments
 from iarc_hf.training.finalize import METRICS_LOG, TrainingOutcome, finalize_run
 from iarc_hf.training.loop import LossNotFinite, TrainBatches, make_optimizer
@@ -104,6 +105,8 @@ def train_pack(
     packed = _build(members, task, device)
     start = min(latest_packed_step(m.out) for m in members)
     seconds = _restore(packed, members, start)
+    for member in members:
+        record_segment(member.out, start, str(device))
     validation = generate_split(
         task, "validation", first.data_args.eval_size, first.data_args.data_seed
     )
