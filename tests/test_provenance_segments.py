@@ -54,6 +54,10 @@ def test_a_run_in_one_stretch_adds_no_segments(tmp_path, threads):
     record = execute(job, "test", show_progress=False)
     assert [s["start_step"] for s in read_segments(job.output_dir)] == [0]
     assert "segments" not in record["provenance"]  # its provenance says it all
+    model_args, data_args, run = job.arguments()
+    run.resume_from_checkpoint = "latest"  # a resume after the end trains nothing: no stretch
+    train(model_args, data_args, run, command="test", show_progress=False)
+    assert [s["start_step"] for s in read_segments(job.output_dir)] == [0]
 
 
 def test_a_run_resumed_on_other_threads_lists_each_stretch(tmp_path, threads):

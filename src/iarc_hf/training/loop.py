@@ -269,7 +269,7 @@ def train(
     session = _start(model_args, data_args, run, out)
     accelerator = session.accelerator
     start_step, train_seconds = _restore(session, run, resume)
-    if accelerator.is_main_process:
+    if accelerator.is_main_process and start_step < run.max_steps:  # after the end: no stretch
         record_segment(out, start_step, str(accelerator.device))
     if accelerator.is_main_process and run.report_to != "none":
         accelerator.init_trackers(out.name, config={**asdict(data_args), **asdict(run)})

@@ -105,8 +105,9 @@ def train_pack(
     packed = _build(members, task, device)
     start = min(latest_packed_step(m.out) for m in members)
     seconds = _restore(packed, members, start)
-    for member in members:
-        record_segment(member.out, start, str(device))
+    if start < first.run.max_steps:  # a resume after the end trains no stretch
+        for member in members:
+            record_segment(member.out, start, str(device))
     validation = generate_split(
         task, "validation", first.data_args.eval_size, first.data_args.data_seed
     )
