@@ -69,3 +69,8 @@ def read_jsonl(path) -> list[dict]:
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def write_jsonl(path, records) -> None:
+    """`records` as JSON lines, written atomically (read back with `read_jsonl`)."""
+    write_text_atomically(path, "".join(json.dumps(r) + "\n" for r in records))

@@ -13,7 +13,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from iarc_hf.files import read_jsonl, write_text_atomically
+from iarc_hf.files import read_jsonl, write_jsonl
 
 # One line per stretch of training (a start, then each resume): where and with what it ran. A run
 # resumed on another thread count or CPU cannot be rerun bit for bit with one command, and its
@@ -98,7 +98,7 @@ def record_segment(out, start_step: int, device: str = "cpu") -> None:
     earlier = [] if start_step == 0 else read_segments(out)
     kept = [s for s in earlier if s["start_step"] < start_step]
     lines = [*kept, {"start_step": start_step, **provenance(device)}]
-    write_text_atomically(path, "".join(json.dumps(line) + "\n" for line in lines))
+    write_jsonl(path, lines)
 
 
 def read_segments(out) -> list[dict]:

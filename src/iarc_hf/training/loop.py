@@ -30,7 +30,7 @@ from transformers import get_scheduler
 from iarc_hf.data.generator import generate_split, stream_batch
 from iarc_hf.data.tasks import IGNORE_INDEX, IARCTask
 from iarc_hf.eval.evaluation import evaluate_model, to_tensors
-from iarc_hf.files import read_jsonl, write_text_atomically
+from iarc_hf.files import read_jsonl, write_jsonl
 from iarc_hf.modeling_iarc import IARCModel
 from iarc_hf.modeling_iarc_backbone import IARCBackboneModel
 from iarc_hf.provenance import record_segment
@@ -219,7 +219,7 @@ def _restore(session: _Session, run, resume: Path | None) -> tuple[int, float]:
         )
     if session.accelerator.is_main_process:  # drop log lines written after that checkpoint
         kept = [r for r in read_jsonl(log_path) if r["step"] <= state["step"]]
-        write_text_atomically(log_path, "".join(json.dumps(r) + "\n" for r in kept))
+        write_jsonl(log_path, kept)
     return state["step"], state["train_seconds"]
 
 

@@ -26,7 +26,7 @@ from transformers import get_scheduler
 
 from iarc_hf.data.generator import generate_split
 from iarc_hf.eval.evaluation import evaluate_model, to_tensors
-from iarc_hf.files import read_jsonl, write_text_atomically
+from iarc_hf.files import read_jsonl, write_jsonl
 from iarc_hf.modeling_iarc import IARCModel
 from iarc_hf.provenance import record_segment
 from iarc_hf.training.arguments import build_model_config, check_arguments
@@ -147,7 +147,7 @@ def _restore(packed: PackedModel, members: list[_Member], step: int) -> float:
             log.write_text("")
         else:  # drop log lines written after that checkpoint
             kept = [r for r in read_jsonl(log) if r["step"] <= step]
-            write_text_atomically(log, "".join(json.dumps(r) + "\n" for r in kept))
+            write_jsonl(log, kept)
     if step == 0:
         return 0.0
     folders = [m.out / f"packed-checkpoint-{step}" for m in members]
